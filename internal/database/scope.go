@@ -1,0 +1,264 @@
+package database
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Scope is who is acting: always a tenant, and the user and role when
+// known. The tenant is a uuid.UUID so that it is validated before any SQL
+// is built; the zero UUID is refused.
+type Scope struct {
+	TenantID uuid.UUID
+	UserID   uuid.UUID // zero when no user acts (anonymous, system)
+	Role     string    // "admin", "member", or "" when no user acts
+}
+
+// ErrNoTenant is returned before any SQL runs when a scope has no tenant.
+var ErrNoTenant = errors.New("database: scope has no tenant")
+
+const setScope = `SELECT set_config('app.current_tenant_id', $1, true),
+	set_config('app.current_user_id', $2, true), set_config('app.current_role', $3, true)`
+
+func (s Scope) valid() error {
+	if s.TenantID == uuid.Nil {
+		return ErrNoTenant
+	}
+	switch s.Role {
+	case "", "admin", "member":
+		return nil
+	}
+	return fmt.Errorf("database: scope has unknown role %q", s.Role)
+}
+
+func (s Scope) user() string {
+	if s.UserID == uuid.Nil {
+		return ""
+	}
+	return s.UserID.String()
+}
+
+// queue adds the statement that sets the scope for the current transaction.
+func (db *DB) queue(b *pgx.Batch, s Scope) {
+	if db.setLocal {
+		// Only ever formatted from uuid.UUID and a validated role, never from
+		// caller-supplied text.
+		b.Queue(fmt.Sprintf("SET LOCAL app.current_tenant_id = '%s'; SET LOCAL app.current_user_id = '%s'; SET LOCAL app.current_role = '%s'",
+			s.TenantID, s.user(), s.Role))
+		return
+	}
+	b.Queue(setScope, s.TenantID.String(), s.user(), s.Role)
+}
+
+// Read runs fn with statements scoped to s. Each statement is pipelined
+// with the scope setting in one round trip and one implicit transaction,
+// so a single read costs what an unscoped read costs. Statements do not
+// share a snapshot; use Write when they must.
+func (db *DB) Read(ctx context.Context, s Scope, fn func(Q) error) error {
+	if err := s.valid(); err != nil {
+		return err
+	}
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("database: acquire: %w", err)
+	}
+	defer conn.Release()
+	q := &scopedQ{db: db, conn: conn, scope: s, eachStatement: true}
+	err = fn(q)
+	q.closeOpen()
+	return err
+}
+
+// Write runs fn in one transaction scoped to s: BEGIN and the scope setting
+// are pipelined with fn's first statement, and the transaction commits if
+// fn returns nil and rolls back otherwise. The setting is transaction-local,
+// so the pooled connection carries nothing into its next use.
+func (db *DB) Write(ctx context.Context, s Scope, fn func(Q) error) (err error) {
+	if err := s.valid(); err != nil {
+		return err
+	}
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("database: acquire: %w", err)
+	}
+	defer conn.Release()
+	q := &scopedQ{db: db, conn: conn, scope: s}
+	defer func() {
+		q.closeOpen()
+		if !q.begun {
+			return
+		}
+		if p := recover(); p != nil {
+			rollback(conn)
+			panic(p)
+		}
+		if err != nil {
+			rollback(conn)
+			return
+		}
+		if _, cerr := conn.Exec(ctx, "COMMIT"); cerr != nil {
+			rollback(conn)
+			err = fmt.Errorf("database: commit: %w", cerr)
+		}
+	}()
+	return fn(q)
+}
+
+// rollback ends a failed transaction; if even that fails the connection is
+// closed so the pool never hands out a connection inside a transaction.
+func rollback(conn *pgxpool.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), rollbackTimeout)
+	defer cancel()
+	if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
+		conn.Conn().Close(ctx)
+	}
+}
+
+// scopedQ sends the scope setting ahead of a statement in one batch: before
+// every statement in Read, before the first in Write (with BEGIN).
+type scopedQ struct {
+	db            *DB
+	conn          *pgxpool.Conn
+	scope         Scope
+	eachStatement bool
+	begun         bool
+	open          *batchRows
+}
+
+func (q *scopedQ) closeOpen() {
+	if q.open != nil {
+		q.open.Close()
+		q.open = nil
+	}
+}
+
+// needsBatch reports whether the next statement must carry the scope.
+func (q *scopedQ) needsBatch() bool { return q.eachStatement || !q.begun }
+
+func (q *scopedQ) batch(sql string, args []any) *pgx.Batch {
+	b := &pgx.Batch{}
+	if !q.eachStatement {
+		b.Queue("BEGIN")
+		q.begun = true
+	}
+	q.db.queue(b, q.scope)
+	b.Queue(sql, args...)
+	return b
+}
+
+func (q *scopedQ) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	q.closeOpen()
+	if !q.needsBatch() {
+		return q.conn.Exec(ctx, sql, args...)
+	}
+	b := q.batch(sql, args)
+	br := q.conn.SendBatch(ctx, b)
+	for range b.Len() - 1 {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return pgconn.CommandTag{}, err
+		}
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return tag, err
+}
+
+func (q *scopedQ) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	q.closeOpen()
+	if !q.needsBatch() {
+		return q.conn.Query(ctx, sql, args...)
+	}
+	b := q.batch(sql, args)
+	br := q.conn.SendBatch(ctx, b)
+	for range b.Len() - 1 {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return nil, err
+		}
+	}
+	rows, err := br.Query()
+	if err != nil {
+		br.Close()
+		return nil, err
+	}
+	q.open = &batchRows{Rows: rows, br: br}
+	return q.open, nil
+}
+
+func (q *scopedQ) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	rows, err := q.Query(ctx, sql, args...)
+	return &row{rows: rows, err: err}
+}
+
+// batchRows closes its batch with the rows, so the connection is free for
+// the next statement.
+type batchRows struct {
+	pgx.Rows
+	br     pgx.BatchResults
+	closed bool
+	err    error
+}
+
+func (r *batchRows) finish() {
+	if r.closed {
+		return
+	}
+	r.closed = true
+	r.Rows.Close()
+	r.err = r.Rows.Err()
+	if err := r.br.Close(); r.err == nil {
+		r.err = err
+	}
+}
+
+func (r *batchRows) Next() bool {
+	if r.closed {
+		return false
+	}
+	if r.Rows.Next() {
+		return true
+	}
+	r.finish()
+	return false
+}
+
+func (r *batchRows) Close() { r.finish() }
+
+func (r *batchRows) Err() error {
+	if r.closed {
+		return r.err
+	}
+	return r.Rows.Err()
+}
+
+type row struct {
+	rows pgx.Rows
+	err  error
+}
+
+func (r *row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return pgx.ErrNoRows
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	r.rows.Close()
+	return r.rows.Err()
+}

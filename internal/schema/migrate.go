@@ -1,0 +1,166 @@
+package schema
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Passwords are the login passwords the migrator gives the owner and app
+// roles. An empty password leaves an existing role's password unchanged.
+type Passwords struct {
+	Owner string
+	App   string
+}
+
+// Migrate brings a database to the current schema. adminURL must connect as
+// a superuser of that database (only a superuser may create a BYPASSRLS
+// role): it creates or repairs the three roles, runs the goose migrations
+// as the owner, applies the policy SQL generated from Tables, and hands the
+// look-up functions to the resolver role.
+func Migrate(ctx context.Context, adminURL string, pw Passwords, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg, err := pgx.ParseConfig(adminURL)
+	if err != nil {
+		return fmt.Errorf("migrate: parse admin URL: %w", err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("migrate: connect as admin: %w", err)
+	}
+	defer conn.Close(ctx)
+
+	var super bool
+	if err := conn.QueryRow(ctx, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user").Scan(&super); err != nil {
+		return fmt.Errorf("migrate: check admin role: %w", err)
+	}
+	if !super {
+		return errors.New("migrate: the admin connection must be a superuser (it creates the BYPASSRLS resolver role); set SKILLVAULT_ADMIN_URL")
+	}
+	if err := ensureRoles(ctx, conn, pw); err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, fmt.Sprintf(
+		"ALTER SCHEMA public OWNER TO %s; GRANT CREATE, CONNECT, TEMPORARY ON DATABASE %s TO %s; GRANT CONNECT ON DATABASE %s TO %s",
+		OwnerRole, pgx.Identifier{cfg.Database}.Sanitize(), OwnerRole, pgx.Identifier{cfg.Database}.Sanitize(), AppRole)); err != nil {
+		return fmt.Errorf("migrate: hand schema to owner: %w", err)
+	}
+	// Functions that exist already must be the owner's again, or the
+	// migration running as owner could not replace them.
+	if err := setLookupOwner(ctx, conn, OwnerRole, true); err != nil {
+		return err
+	}
+
+	// Migrations run as the owner so that every object they create is the
+	// owner's; skillvault.migrating lets them touch the audit log.
+	ownerCfg := cfg.Copy()
+	ownerCfg.RuntimeParams["role"] = OwnerRole
+	ownerCfg.RuntimeParams["skillvault.migrating"] = "on"
+	db := stdlib.OpenDB(*ownerCfg)
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return err
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, sub)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	results, err := provider.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: apply migrations: %w", err)
+	}
+	for _, r := range results {
+		log.Info("applied migration", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+	}
+	if _, err := db.ExecContext(ctx, PolicySQL()); err != nil {
+		return fmt.Errorf("migrate: apply policies: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, fmt.Sprintf("REVOKE ALL ON goose_db_version FROM %s, PUBLIC", AppRole)); err != nil {
+		return fmt.Errorf("migrate: protect goose table: %w", err)
+	}
+	return setLookupOwner(ctx, conn, ResolverRole, false)
+}
+
+func setLookupOwner(ctx context.Context, conn *pgx.Conn, role string, ifExists bool) error {
+	for _, f := range Lookups {
+		name := f[:strings.IndexByte(f, '(')]
+		if ifExists {
+			var n int
+			if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_proc WHERE proname = $1 AND pronamespace = 'public'::regnamespace", name).Scan(&n); err != nil {
+				return fmt.Errorf("migrate: find %s: %w", name, err)
+			}
+			if n == 0 {
+				continue
+			}
+		}
+		if _, err := conn.Exec(ctx, fmt.Sprintf("ALTER FUNCTION public.%s OWNER TO %s", f, role)); err != nil {
+			return fmt.Errorf("migrate: give %s to %s: %w", f, role, err)
+		}
+	}
+	return nil
+}
+
+// ensureRoles creates the roles or repairs their attributes, so a role that
+// someone granted SUPERUSER or BYPASSRLS by hand is put right.
+func ensureRoles(ctx context.Context, conn *pgx.Conn, pw Passwords) error {
+	type role struct {
+		name, attrs, password string
+	}
+	roles := []role{
+		{OwnerRole, "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION", pw.Owner},
+		{AppRole, "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION NOINHERIT", pw.App},
+		{ResolverRole, "NOLOGIN NOSUPERUSER BYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION", ""},
+	}
+	for _, r := range roles {
+		var exists bool
+		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", r.name).Scan(&exists); err != nil {
+			return fmt.Errorf("migrate: look up role %s: %w", r.name, err)
+		}
+		stmt := "ALTER ROLE "
+		if !exists {
+			stmt = "CREATE ROLE "
+		}
+		stmt += r.name + " " + r.attrs
+		if r.password != "" {
+			stmt += " PASSWORD " + quoteLiteral(r.password)
+		}
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("migrate: %s role %s: %w", strings.Fields(stmt)[0], r.name, err)
+		}
+	}
+	// The app role must not be able to become any other role.
+	rows, err := conn.Query(ctx, `SELECT r.rolname FROM pg_auth_members m
+		JOIN pg_roles r ON r.oid = m.roleid WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = $1)`, AppRole)
+	if err != nil {
+		return fmt.Errorf("migrate: list app role memberships: %w", err)
+	}
+	granted, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("migrate: list app role memberships: %w", err)
+	}
+	for _, g := range granted {
+		if _, err := conn.Exec(ctx, fmt.Sprintf("REVOKE %s FROM %s", pgx.Identifier{g}.Sanitize(), AppRole)); err != nil {
+			return fmt.Errorf("migrate: revoke %s from app role: %w", g, err)
+		}
+	}
+	return nil
+}
+
+func quoteLiteral(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
