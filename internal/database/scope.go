@@ -24,7 +24,7 @@ type Scope struct {
 var ErrNoTenant = errors.New("database: scope has no tenant")
 
 const setScope = `SELECT set_config('app.current_tenant_id', $1, true),
-	set_config('app.current_user_id', $2, true), set_config('app.current_role', $3, true)`
+	set_config('app.current_user_id', $2, true), set_config('app.user_role', $3, true)`
 
 func (s Scope) valid() error {
 	if s.TenantID == uuid.Nil {
@@ -49,8 +49,9 @@ func (db *DB) queue(b *pgx.Batch, s Scope) {
 	if db.setLocal {
 		// Only ever formatted from uuid.UUID and a validated role, never from
 		// caller-supplied text.
-		b.Queue(fmt.Sprintf("SET LOCAL app.current_tenant_id = '%s'; SET LOCAL app.current_user_id = '%s'; SET LOCAL app.current_role = '%s'",
-			s.TenantID, s.user(), s.Role))
+		b.Queue(fmt.Sprintf("SET LOCAL app.current_tenant_id = '%s'", s.TenantID))
+		b.Queue(fmt.Sprintf("SET LOCAL app.current_user_id = '%s'", s.user()))
+		b.Queue(fmt.Sprintf("SET LOCAL app.user_role = '%s'", s.Role))
 		return
 	}
 	b.Queue(setScope, s.TenantID.String(), s.user(), s.Role)

@@ -17,6 +17,9 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
+// Migrations are the goose migration files, embedded in the binary.
+var Migrations, _ = fs.Sub(migrationFiles, "migrations")
+
 // Passwords are the login passwords the migrator gives the owner and app
 // roles. An empty password leaves an existing role's password unchanged.
 type Passwords struct {
@@ -72,11 +75,7 @@ func Migrate(ctx context.Context, adminURL string, pw Passwords, log *slog.Logge
 	db := stdlib.OpenDB(*ownerCfg)
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		return err
-	}
-	provider, err := goose.NewProvider(goose.DialectPostgres, db, sub)
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, Migrations)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

@@ -1,0 +1,18 @@
+package database
+
+import "context"
+
+// UnscopedCountForTest counts the rows of a table on a pooled connection
+// without setting any scope, to prove a finished scope leaves nothing behind.
+func (db *DB) UnscopedCountForTest(ctx context.Context, table string) (int, error) {
+	var n int
+	err := db.pool.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n)
+	return n, err
+}
+
+// SettingForTest reads a setting on a pooled connection outside any scope.
+func (db *DB) SettingForTest(ctx context.Context, name string) (*string, error) {
+	var v *string
+	err := db.pool.QueryRow(ctx, "SELECT current_setting($1, true)", name).Scan(&v)
+	return v, err
+}

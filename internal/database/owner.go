@@ -1,0 +1,135 @@
+package database
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/skillvault/skillvault/internal/schema"
+)
+
+// Owner is a connection as the schema owner, for the operations that are
+// not tenant-scoped: creating and listing tenants, verifying the schema.
+// The server never holds one.
+type Owner struct {
+	conn *pgx.Conn
+}
+
+// OpenOwner connects as the owner role.
+func OpenOwner(ctx context.Context, url string) (*Owner, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("database: connect as owner: %w", err)
+	}
+	return &Owner{conn: conn}, nil
+}
+
+// Close closes the connection.
+func (o *Owner) Close() { o.conn.Close(context.Background()) }
+
+// Tenant is a row of the global tenants table.
+type Tenant struct {
+	ID           uuid.UUID `json:"id"`
+	Slug         string    `json:"slug"`
+	Name         string    `json:"name"`
+	EmailDomain  string    `json:"email_domain,omitempty"`
+	VanityDomain string    `json:"vanity_domain,omitempty"`
+	Active       bool      `json:"active"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+var (
+	slugRE   = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	domainRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$`)
+)
+
+// ErrInvalid marks input that was refused before it reached the database.
+var ErrInvalid = errors.New("invalid")
+
+// ErrExists is returned when a unique value is taken.
+var ErrExists = errors.New("already exists")
+
+// NewTenant is what CreateTenant needs.
+type NewTenant struct {
+	Slug, Name, EmailDomain, VanityDomain string
+}
+
+// CreateTenant adds a tenant.
+func (o *Owner) CreateTenant(ctx context.Context, n NewTenant) (Tenant, error) {
+	n.Slug = strings.ToLower(strings.TrimSpace(n.Slug))
+	n.EmailDomain = strings.ToLower(strings.TrimSpace(n.EmailDomain))
+	n.VanityDomain = strings.ToLower(strings.TrimSpace(n.VanityDomain))
+	if !slugRE.MatchString(n.Slug) {
+		return Tenant{}, fmt.Errorf("%w: slug %q must be 1-63 lowercase letters, digits or hyphens, not starting or ending with a hyphen", ErrInvalid, n.Slug)
+	}
+	if strings.TrimSpace(n.Name) == "" {
+		n.Name = n.Slug
+	}
+	for _, d := range []string{n.EmailDomain, n.VanityDomain} {
+		if d != "" && !domainRE.MatchString(d) {
+			return Tenant{}, fmt.Errorf("%w: %q is not a domain name", ErrInvalid, d)
+		}
+	}
+	var t Tenant
+	var email, vanity *string
+	err := o.conn.QueryRow(ctx, `INSERT INTO tenants (slug, name, email_domain, vanity_domain)
+		VALUES ($1, $2, nullif($3, ''), nullif($4, ''))
+		RETURNING id, slug, name, email_domain, vanity_domain, active, created_at`,
+		n.Slug, n.Name, n.EmailDomain, n.VanityDomain).Scan(&t.ID, &t.Slug, &t.Name, &email, &vanity, &t.Active, &t.CreatedAt)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return Tenant{}, fmt.Errorf("%w: a tenant with that slug or domain exists", ErrExists)
+	}
+	if err != nil {
+		return Tenant{}, fmt.Errorf("database: create tenant: %w", err)
+	}
+	t.EmailDomain, t.VanityDomain = deref(email), deref(vanity)
+	return t, nil
+}
+
+// ListTenants lists every tenant by slug.
+func (o *Owner) ListTenants(ctx context.Context) ([]Tenant, error) {
+	rows, err := o.conn.Query(ctx, `SELECT id, slug, name, coalesce(email_domain, ''), coalesce(vanity_domain, ''), active, created_at
+		FROM tenants ORDER BY slug`)
+	if err != nil {
+		return nil, fmt.Errorf("database: list tenants: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Tenant, error) {
+		var t Tenant
+		err := r.Scan(&t.ID, &t.Slug, &t.Name, &t.EmailDomain, &t.VanityDomain, &t.Active, &t.CreatedAt)
+		return t, err
+	})
+}
+
+// TenantBySlug finds one tenant.
+func (o *Owner) TenantBySlug(ctx context.Context, slug string) (Tenant, error) {
+	ts, err := o.ListTenants(ctx)
+	if err != nil {
+		return Tenant{}, err
+	}
+	for _, t := range ts {
+		if t.Slug == slug {
+			return t, nil
+		}
+	}
+	return Tenant{}, fmt.Errorf("tenant %q: %w (see `skillvault tenant list`)", slug, ErrNotFound)
+}
+
+// Verify compares the live schema with the declaration.
+func (o *Owner) Verify(ctx context.Context) ([]schema.Problem, error) {
+	return schema.Verify(ctx, o.conn)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
