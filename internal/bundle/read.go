@@ -83,7 +83,7 @@ func ReadZip(data []byte, lim Limits) (files []File, root string, err error) {
 			e.addf("", 0, "%q %s", name, why)
 			continue
 		}
-		if why := pathProblem(name, archivePathLen, archivePathSegs); why != "" {
+		if why := archivePathProblem(name); why != "" {
 			e.addf("", 0, "path %q %s", name, why)
 			continue
 		}
@@ -148,14 +148,18 @@ func readZipEntry(f *zip.File) ([]byte, error) {
 	}
 	defer rc.Close()
 	b, err := io.ReadAll(io.LimitReader(rc, int64(f.UncompressedSize64)+1))
-	if err != nil {
+	switch {
+	case errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrChecksum) || errors.Is(err, io.ErrUnexpectedEOF):
+		return nil, errLying
+	case err != nil:
 		return nil, fmt.Errorf("cannot be read: %w", err)
-	}
-	if uint64(len(b)) != f.UncompressedSize64 {
-		return nil, errors.New("holds more data than its header says; refusing a possible zip bomb")
+	case uint64(len(b)) != f.UncompressedSize64:
+		return nil, errLying
 	}
 	return b, nil
 }
+
+var errLying = errors.New("does not match its header (size or checksum); the archive is damaged or forged")
 
 // ReadTarGz unpacks a gzip-compressed tar archive (a plain tar is accepted
 // too), with the same rules as ReadZip. The stream is read once; limits and
@@ -217,7 +221,7 @@ func ReadTarGz(r io.Reader, lim Limits) (files []File, root string, err error) {
 			e.addf("", 0, "%q has unsupported tar entry type %q; a skill may only contain regular files", name, hdr.Typeflag)
 			continue
 		}
-		if why := pathProblem(name, archivePathLen, archivePathSegs); why != "" {
+		if why := archivePathProblem(name); why != "" {
 			e.addf("", 0, "path %q %s", name, why)
 			continue
 		}
@@ -240,9 +244,14 @@ func ReadTarGz(r io.Reader, lim Limits) (files []File, root string, err error) {
 			e.addf("", 0, "the archive has more than %d files; the limit is %d", lim.MaxFiles, lim.MaxFiles)
 			return nil, "", &e
 		}
-		data := make([]byte, hdr.Size)
-		if _, err := io.ReadFull(tr, data); err != nil {
+		// Grow the buffer with the bytes that actually arrive rather than
+		// allocating what the header announces up front.
+		data, err := io.ReadAll(io.LimitReader(tr, hdr.Size))
+		if err != nil {
 			return nil, "", archiveError(err)
+		}
+		if int64(len(data)) != hdr.Size {
+			return nil, "", archiveError(io.ErrUnexpectedEOF)
 		}
 		total += hdr.Size
 		files = append(files, File{Path: name, Data: data})
@@ -317,9 +326,18 @@ func checkDirName(e *Error, name string) {
 	if name == "" || name == "." {
 		return
 	}
-	if why := pathProblem(name, archivePathLen, archivePathSegs); why != "" {
+	if why := archivePathProblem(name); why != "" {
 		e.addf("", 0, "folder %q %s", name, why)
 	}
+}
+
+// archivePathProblem checks an archive name with room for a top-level
+// folder, but words any problem with the limits users know.
+func archivePathProblem(name string) string {
+	if pathProblem(name, archivePathLen, archivePathSegs) == "" {
+		return ""
+	}
+	return pathProblem(name, MaxPathLen, MaxDepth)
 }
 
 func entryTypeProblem(mode fs.FileMode) string {
