@@ -1,9 +1,142 @@
+// Command skillvault is the Skillvault registry: server, database tools
+// and client in one binary. Run `skillvault help` for the commands.
 package main
 
 import (
-	_ "github.com/jackc/pgx/v5"
-	_ "github.com/pressly/goose/v3"
-	_ "go.yaml.in/yaml/v3"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
 )
 
-func main() {}
+// Exit codes: 0 ok, 1 failure, 2 usage.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+// env is what a command runs with; tests give their own.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	log            *slog.Logger
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e *env, args []string) int
+}
+
+var commands []command
+
+func register(name, summary string, run func(ctx context.Context, e *env, args []string) int) {
+	commands = append(commands, command{name, summary, run})
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
+		log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(os.Getenv("SKILLVAULT_LOG_LEVEL"))}))}
+	os.Exit(run(ctx, e, os.Args[1:]))
+}
+
+func logLevel(s string) slog.Level {
+	var l slog.Level
+	if l.UnmarshalText([]byte(s)) != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+func run(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(e.stdout)
+		return exitOK
+	}
+	// Commands are matched on their longest prefix of words: "db start",
+	// "tenant create", "serve".
+	sort.Slice(commands, func(i, j int) bool { return len(commands[i].name) > len(commands[j].name) })
+	for _, c := range commands {
+		words := strings.Fields(c.name)
+		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == c.name {
+			return c.run(ctx, e, args[len(words):])
+		}
+	}
+	fmt.Fprintf(e.stderr, "skillvault: unknown command %q\n\n", strings.Join(args, " "))
+	usage(e.stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Skillvault: a multi-tenant registry for AI agent skills.
+
+Usage: skillvault COMMAND [flags]
+
+`)
+	sorted := append([]command(nil), commands...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
+	for _, c := range sorted {
+		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Run "skillvault COMMAND --help" for the flags of a command.
+
+Environment:
+  SKILLVAULT_HOME       data folder of the embedded database (default ./.skillvault)
+  DATABASE_URL          use this PostgreSQL (as the app role) instead of the embedded one
+  SKILLVAULT_OWNER_URL  owner-role URL for tenant administration with DATABASE_URL
+  SKILLVAULT_ADMIN_URL  superuser URL for "skillvault migrate" with DATABASE_URL
+  SKILLVAULT_APP_PASSWORD  password "migrate" gives the app role with DATABASE_URL
+
+Start here:
+  skillvault serve      runs the server on http://127.0.0.1:8080 with an embedded database
+`)
+}
+
+// newFlags makes a flag set whose --help shows the command's usage and
+// examples.
+func newFlags(e *env, name, synopsis, examples string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: skillvault %s %s\n", name, synopsis)
+		var has bool
+		fs.VisitAll(func(*flag.Flag) { has = true })
+		if has {
+			fmt.Fprintln(e.stderr, "\nFlags:")
+			fs.PrintDefaults()
+		}
+		if examples != "" {
+			fmt.Fprintf(e.stderr, "\nExamples:\n%s\n", examples)
+		}
+	}
+	return fs
+}
+
+// parse parses flags and reports whether the command should go on; code is
+// the exit code when it should not.
+func parse(fs *flag.FlagSet, args []string) (ok bool, code int) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return false, exitOK
+		}
+		return false, exitUsage
+	}
+	return true, 0
+}
+
+func fail(e *env, format string, args ...any) int {
+	fmt.Fprintf(e.stderr, "skillvault: "+format+"\n", args...)
+	return exitFail
+}

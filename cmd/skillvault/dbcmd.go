@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/skillvault/skillvault/internal/database"
+	"github.com/skillvault/skillvault/internal/embedded"
+	"github.com/skillvault/skillvault/internal/schema"
+)
+
+func init() {
+	register("db start", "start the embedded PostgreSQL cluster", dbStart)
+	register("db stop", "stop the embedded PostgreSQL cluster", dbStop)
+	register("db status", "show the embedded cluster's state", dbStatus)
+	register("db url", "print the app role's connection URL (--owner: the owner's)", dbURL)
+	register("db verify", "check the live schema, policies and roles against the declaration", dbVerify)
+	register("migrate", "create or repair the roles and bring the schema up to date", migrate)
+}
+
+// target is where the database is: embedded, or external via DATABASE_URL.
+type target struct {
+	emb                      *embedded.Env // nil when external
+	appURL, ownerURL, adminURL string
+}
+
+func home(e *env) string {
+	if h := e.getenv("SKILLVAULT_HOME"); h != "" {
+		return h
+	}
+	return ".skillvault"
+}
+
+func embeddedEnv(e *env) *embedded.Env {
+	h, _ := filepath.Abs(home(e))
+	return embedded.Open(h, e.getenv("SKILLVAULT_FAST_DB") == "1", e.log)
+}
+
+// resolve finds the database, starting the embedded cluster when there is
+// no DATABASE_URL.
+func resolve(ctx context.Context, e *env) (*target, error) {
+	if u := e.getenv("DATABASE_URL"); u != "" {
+		return &target{appURL: u, ownerURL: e.getenv("SKILLVAULT_OWNER_URL"), adminURL: e.getenv("SKILLVAULT_ADMIN_URL")}, nil
+	}
+	emb := embeddedEnv(e)
+	if err := emb.Start(ctx); err != nil {
+		return nil, err
+	}
+	t := &target{emb: emb, adminURL: emb.AdminURL()}
+	var err error
+	if t.appURL, err = emb.AppURL(); err != nil {
+		return nil, err
+	}
+	if t.ownerURL, err = emb.OwnerURL(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *target) migrate(ctx context.Context, e *env) error {
+	if t.emb != nil {
+		return t.emb.Migrate(ctx)
+	}
+	if t.adminURL == "" {
+		return fmt.Errorf("set SKILLVAULT_ADMIN_URL to a superuser URL of the database to migrate it")
+	}
+	return schema.Migrate(ctx, t.adminURL, schema.Passwords{App: e.getenv("SKILLVAULT_APP_PASSWORD")}, e.log)
+}
+
+func (t *target) owner(ctx context.Context) (*database.Owner, error) {
+	if t.ownerURL == "" {
+		return nil, fmt.Errorf("set SKILLVAULT_OWNER_URL to the owner role's URL (tenant administration runs as the owner)")
+	}
+	return database.OpenOwner(ctx, t.ownerURL)
+}
+
+func dbStart(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "db start", "", "  skillvault db start && skillvault migrate")
+	if ok, code := parse(fs, args); !ok {
+		return code
+	}
+	emb := embeddedEnv(e)
+	if err := emb.Start(ctx); err != nil {
+		return fail(e, "%v", err)
+	}
+	fmt.Fprintf(e.stdout, "PostgreSQL is running on 127.0.0.1:%d (data in %s)\nNext: skillvault migrate\n", emb.Cluster().Port(), emb.Cluster().DataDir())
+	return exitOK
+}
+
+func dbStop(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "db stop", "", "")
+	if ok, code := parse(fs, args); !ok {
+		return code
+	}
+	if err := embeddedEnv(e).Stop(ctx); err != nil {
+		return fail(e, "%v", err)
+	}
+	fmt.Fprintln(e.stdout, "PostgreSQL stopped")
+	return exitOK
+}
+
+func dbStatus(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "db status", "", "")
+	if ok, code := parse(fs, args); !ok {
+		return code
+	}
+	st, err := embeddedEnv(e).Cluster().Status(ctx)
+	if err != nil {
+		return fail(e, "%v", err)
+	}
+	state := "stopped"
+	switch {
+	case !st.Initialized:
+		state = "not created (skillvault db start creates it)"
+	case st.Running:
+		state = fmt.Sprintf("running, pid %d, port %d", st.PID, st.Port)
+	}
+	fmt.Fprintf(e.stdout, "embedded PostgreSQL %s: %s\ndata: %s\n", st.Version, state, st.DataDir)
+	return exitOK
+}
+
+func dbURL(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "db url", "[--owner]", "  psql \"$(skillvault db url)\"")
+	owner := fs.Bool("owner", false, "print the owner role's URL (migrations, tenant administration)")
+	if ok, code := parse(fs, args); !ok {
+		return code
+	}
+	t, err := resolve(ctx, e)
+	if err != nil {
+		return fail(e, "%v", err)
+	}
+	u := t.appURL
+	if *owner {
+		u = t.ownerURL
+	}
+	fmt.Fprintln(e.stdout, u)
+	return exitOK
+}
+
+func migrate(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "migrate", "", "  skillvault migrate\n  DATABASE_URL=... SKILLVAULT_ADMIN_URL=postgres://postgres@db/skillvault skillvault migrate")
+	if ok, code := parse(fs, args); !ok {
+		return code
+	}
+	t, err := resolve(ctx, e)
+	if err != nil {
+		return fail(e, "%v", err)
+	}
+	if err := t.migrate(ctx, e); err != nil {
+		return fail(e, "%v", err)
+	}
+	fmt.Fprintln(e.stdout, "schema is up to date; next: skillvault db verify")
+	return exitOK
+}
+
+func dbVerify(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "db verify", "", "  skillvault db verify || exit 1   # in CI/CD, after every migration")
+	if ok, code := parse(fs, args); !ok {
+		return code
+	}
+	t, err := resolve(ctx, e)
+	if err != nil {
+		return fail(e, "%v", err)
+	}
+	o, err := t.owner(ctx)
+	if err != nil {
+		return fail(e, "%v", err)
+	}
+	defer o.Close()
+	probs, err := o.Verify(ctx)
+	if err != nil {
+		return fail(e, "verify: %v", err)
+	}
+	for _, p := range probs {
+		fmt.Fprintln(e.stdout, p)
+	}
+	if len(probs) > 0 {
+		fmt.Fprintf(e.stdout, "%d problem(s): row-level security is not as declared\n", len(probs))
+		return exitFail
+	}
+	fmt.Fprintf(e.stdout, "ok: %d tables, their policies, grants and roles are as declared\n", len(schema.Tables))
+	return exitOK
+}
