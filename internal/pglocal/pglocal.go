@@ -176,7 +176,7 @@ func (c *Cluster) Start(ctx context.Context) error {
 				port, _ = c.storedPort()
 			}
 			c.setPort(port)
-			err := c.waitReady(ctx, port, -1)
+			err := c.waitReady(ctx, port, logMark{startLogSize: -1})
 			if errors.Is(err, errExited) && attempt < maxAttempts {
 				// It was dying (e.g. just killed): start a new one.
 				continue
@@ -193,14 +193,14 @@ func (c *Cluster) Start(ctx context.Context) error {
 		if err := c.writeConf(rt, port); err != nil {
 			return err
 		}
-		logStart := fileSize(filepath.Join(c.data, startLogName))
-		err = c.pgctlStart(ctx, rt, logStart)
+		mark := c.markLogs()
+		err = c.pgctlStart(ctx, rt, mark)
 		if err == nil {
 			c.setPort(port)
-			if err := c.waitReady(ctx, port, logStart); err != nil {
+			if err := c.waitReady(ctx, port, mark); err != nil {
 				return err
 			}
-			c.log.Info("started PostgreSQL", "port", port, "data", c.data, "user", rt.userName())
+			c.log.Info("started PostgreSQL", "port", port, "data", c.data, "os_user", rt.userName())
 			return nil
 		}
 		if errors.Is(err, errPortTaken) && attempt < maxAttempts {

@@ -324,7 +324,7 @@ func (c *Cluster) prepareDir(rt *runtime) error {
 			return fmt.Errorf("pglocal: PostgreSQL runs as OS user %q (uid %d), which cannot enter %s (mode %s), "+
 				"so it cannot reach its data folder %s: keep the data under a folder that user can traverse "+
 				"(e.g. set SKILLVAULT_HOME=/var/lib/skillvault), run chmod o+x %s, or set SKILLVAULT_PG_USER",
-				rt.name, rt.uid, dir, fi.Mode().Perm(), c.data, dir)
+				rt.name, rt.uid, dir, fi.Mode(), c.data, dir)
 		}
 		if dir == filepath.Dir(dir) {
 			return nil

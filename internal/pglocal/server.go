@@ -204,7 +204,7 @@ func (c *Cluster) writeConf(rt *runtime, port int) error {
 // ready. pg_ctl runs in a new session, so the server is not in the
 // terminal's process group: a Ctrl-C to Skillvault does not reach it, and
 // it keeps running after Skillvault exits.
-func (c *Cluster) pgctlStart(ctx context.Context, rt *runtime, logSince int64) error {
+func (c *Cluster) pgctlStart(ctx context.Context, rt *runtime, mark logMark) error {
 	cmd := rt.command(ctx, c.data, "pg_ctl", "start",
 		"-D", c.data,
 		"-l", filepath.Join(c.data, startLogName),
@@ -214,7 +214,7 @@ func (c *Cluster) pgctlStart(ctx context.Context, rt *runtime, logSince int64) e
 	if err == nil {
 		return nil
 	}
-	logTail := c.logTail(logSince)
+	logTail := c.logTail(mark)
 	if strings.Contains(logTail, "could not bind") || strings.Contains(logTail, "Address already in use") {
 		return fmt.Errorf("pglocal: %w: %s", errPortTaken, logTail)
 	}
@@ -225,7 +225,7 @@ func (c *Cluster) pgctlStart(ctx context.Context, rt *runtime, logSince int64) e
 // waitReady waits until the server accepts a superuser connection. pg_ctl
 // -w only watches postmaster.pid; a real connection also proves the port
 // and password are right.
-func (c *Cluster) waitReady(ctx context.Context, port int, logSince int64) error {
+func (c *Cluster) waitReady(ctx context.Context, port int, mark logMark) error {
 	password, err := c.superuserPassword()
 	if err != nil {
 		return err
@@ -251,12 +251,12 @@ func (c *Cluster) waitReady(ctx context.Context, port int, logSince int64) error
 				port, SuperuserName, filepath.Join(c.dir, passwordName), err)
 		}
 		if st, perr := c.probe(); perr == nil && !st.running {
-			return fmt.Errorf("pglocal: PostgreSQL in %s: %w while starting: %v\nserver log:\n%s", c.data, errExited, err, c.logTail(logSince))
+			return fmt.Errorf("pglocal: PostgreSQL in %s: %w while starting: %v\nserver log:\n%s", c.data, errExited, err, c.logTail(mark))
 		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("pglocal: PostgreSQL on port %d did not accept connections in time: %w (last error: %v)\nserver log:\n%s",
-				port, ctx.Err(), err, c.logTail(logSince))
+				port, ctx.Err(), err, c.logTail(mark))
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -366,14 +366,26 @@ func (c *Cluster) clearStale(ctx context.Context, st serverState) error {
 	return nil
 }
 
-// logTail returns the end of the server's output: the startup log from
-// offset since (negative: its last lines) and the newest collector log.
-func (c *Cluster) logTail(since int64) string {
+// logMark records where the server's logs stand before a start, so that
+// an error shows only what that start wrote.
+type logMark struct {
+	startLogSize int64     // -1: unknown, show the last lines
+	time         time.Time // collector logs older than this are not shown
+}
+
+func (c *Cluster) markLogs() logMark {
+	return logMark{startLogSize: fileSize(filepath.Join(c.data, startLogName)), time: time.Now()}
+}
+
+// logTail returns the end of the server's output since m: the startup log
+// (which has what the server printed before its logging collector ran,
+// such as configuration errors) and the newest collector log.
+func (c *Cluster) logTail(m logMark) string {
 	var parts []string
-	if s := tailFile(filepath.Join(c.data, startLogName), since, 20); s != "" {
+	if s := tailFile(filepath.Join(c.data, startLogName), m.startLogSize, 20); s != "" {
 		parts = append(parts, s)
 	}
-	if newest := newestFile(filepath.Join(c.data, "log")); newest != "" {
+	if newest := newestFile(filepath.Join(c.data, "log"), m.time); newest != "" {
 		if s := tailFile(newest, -1, 20); s != "" {
 			parts = append(parts, "["+newest+"]\n"+s)
 		}
@@ -412,13 +424,15 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-func newestFile(dir string) string {
+// newestFile returns the most recently modified file in dir, if modified
+// after notBefore.
+func newestFile(dir string, notBefore time.Time) string {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return ""
 	}
 	var newest string
-	var newestTime time.Time
+	newestTime := notBefore
 	for _, e := range entries {
 		fi, err := e.Info()
 		if err != nil || !fi.Mode().IsRegular() {
