@@ -14,10 +14,15 @@ import (
 // plain-language need asks for, over the real corpus plus the project's
 // fixtures as distractors.
 func TestRelevance(t *testing.T) {
-	skills := append(embedtest.Corpus(t), embedtest.Fixtures(t)...)
+	corpus := embedtest.Corpus(t)
+	skills := append(corpus, embedtest.Fixtures(t)...)
 	names := make(map[string]bool)
+	inCorpus := make(map[string]bool)
 	for _, s := range skills {
 		names[s.Frontmatter.Name] = true
+	}
+	for _, s := range corpus {
+		inCorpus[s.Frontmatter.Name] = true
 	}
 	var queries []embedtest.Query
 	for _, q := range embedtest.Queries {
@@ -30,6 +35,7 @@ func TestRelevance(t *testing.T) {
 	if len(queries) < 20 {
 		t.Skipf("only %d of %d queries have their skill in this corpus; need 20", len(queries), len(embedtest.Queries))
 	}
+	t.Logf("%d skills (%d from the corpus), %d queries", len(skills), len(corpus), len(queries))
 
 	e := embed.NewBuiltin()
 	ctx := context.Background()
@@ -74,9 +80,20 @@ func TestRelevance(t *testing.T) {
 				hits[0].name, hits[0].score, hits[1].name, hits[1].score, hits[2].name, hits[2].score)
 		}
 	}
+	// Report the queries aimed at the real corpus on their own too: they
+	// are the ones nobody on the project wrote the targets of.
+	var cq []embedtest.Query
+	var cr [][]string
+	for i, q := range queries {
+		if inCorpus[q.Want] {
+			cq = append(cq, q)
+			cr = append(cr, rankings[i])
+		}
+	}
+	t.Logf("builtin, corpus queries (%d): recall@1 = %.2f, recall@3 = %.2f", len(cq), embedtest.Recall(cq, cr, 1), embedtest.Recall(cq, cr, 3))
 	r1 := embedtest.Recall(queries, rankings, 1)
 	r3 := embedtest.Recall(queries, rankings, 3)
-	t.Logf("builtin embedder over %d skills, %d queries: recall@1 = %.2f, recall@3 = %.2f", len(skills), len(queries), r1, r3)
+	t.Logf("builtin, all queries (%d): recall@1 = %.2f, recall@3 = %.2f", len(queries), r1, r3)
 	if r3 < 0.8 {
 		t.Errorf("recall@3 = %.2f, want ≥ 0.80", r3)
 	}

@@ -35,9 +35,11 @@ type Query struct {
 //go:embed queries.json
 var queriesJSON []byte
 
-// Queries paraphrase needs that the real corpus answers. They were written
-// from the skills' purpose, not copied from their descriptions, so that
-// they measure matching of meaning rather than of strings.
+// Queries paraphrase needs that the real corpus (and, for a few, the
+// project's fixtures) answers. They were written from the skills'
+// purpose, not copied from their descriptions, so that they measure
+// matching of meaning rather than of strings. Callers drop the queries
+// whose skill is not loaded.
 var Queries = func() []Query {
 	var q []Query
 	if err := json.Unmarshal(queriesJSON, &q); err != nil {
