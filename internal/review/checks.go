@@ -217,9 +217,11 @@ func nameProblem(name string) string {
 
 // whenRE finds the cues by which a description tells an agent when to
 // use the skill.
-var whenRE = regexp.MustCompile(`(?i)\b(use (it |this( skill)? |the skill )?(when|whenever|for|if|to|in|with|on)\b|(use|used|invoke|trigger|apply|load) (this|it)\b|when (the )?(user|you|someone|asked|working|building|creating|writing|editing|reviewing|designing|debugging|testing|deploying|handling|dealing|a |an |there)|whenever|if the user|for (tasks|requests|questions|work) (that|involving|about|on|with|where)|should be used|triggers? (on|when)|is for\b|useful (for|when)|helps? (with|when)|applies when)`)
+var whenRE = regexp.MustCompile(`(?i)\b(use (it |this( skill)? |the skill )?(when|whenever|for|if|to|in|with|on)\b|(use|used|invoke|trigger|apply|load) (this|it)\b|(invoke|trigger|activate|load)(s|d)? (it |this( skill)? )?(when|whenever|for|if)\b|when (the )?(user|you|someone|asked|working|building|creating|writing|editing|reviewing|designing|debugging|testing|deploying|handling|dealing|a |an |there)|whenever|if the user|for (tasks|requests|questions|work) (that|involving|about|on|with|where)|should be used|triggers? (on|when)|is for\b|useful (for|when)|helps? (with|when)|applies when)`)
 
-var personRE = regexp.MustCompile(`\b(I|I'm|I'll|me|my|we|We|our|Our|us)\b`)
+// personRE finds first-person words; "I" only as a word on its own, so
+// that "I/O" does not count.
+var personRE = regexp.MustCompile(`(?:^|[\s("])(I|I'm|I'll|I've|[Mm]e|[Mm]y|[Ww]e|[Oo]ur|us)(?:[\s,.;:!?)"]|$)`)
 
 func (c *checker) checkDescription() {
 	desc := strings.TrimSpace(c.in.Frontmatter.Description)
@@ -233,8 +235,8 @@ func (c *checker) checkDescription() {
 	if !whenRE.MatchString(desc) {
 		c.add(ruleDescNoWhen, "SKILL.md", dl, "description says what the skill does but not when to use it")
 	}
-	if m := personRE.FindString(desc); m != "" {
-		c.add(ruleDescPerson, "SKILL.md", dl, "description speaks in the first person (%q); write it in the third person", m)
+	if m := personRE.FindStringSubmatch(desc); m != nil {
+		c.add(ruleDescPerson, "SKILL.md", dl, "description speaks in the first person (%q); write it in the third person", m[1])
 	}
 }
 

@@ -127,17 +127,7 @@ const maxCountPerRule = 2
 
 func (c *checker) result() Result {
 	fs := c.findings
-	slices.SortStableFunc(fs, func(a, b finding) int {
-		if d := cmp.Compare(severityRank[b.Severity], severityRank[a.Severity]); d != 0 {
-			return d
-		}
-		return cmp.Or(
-			cmp.Compare(a.File, b.File),
-			cmp.Compare(a.Line, b.Line),
-			cmp.Compare(a.Category, b.Category),
-			cmp.Compare(a.Message, b.Message),
-		)
-	})
+	slices.SortStableFunc(fs, func(a, b finding) int { return compareFindings(a.Finding, b.Finding) })
 	fs = slices.CompactFunc(fs, func(a, b finding) bool { return a.Finding == b.Finding })
 
 	cost := map[string]int{}
@@ -174,6 +164,19 @@ func (c *checker) result() Result {
 	}
 	r.Summary = summarize(c.in.Frontmatter.Name, r)
 	return r
+}
+
+// compareFindings orders findings most serious first, then by place.
+func compareFindings(a, b Finding) int {
+	if d := cmp.Compare(severityRank[b.Severity], severityRank[a.Severity]); d != 0 {
+		return d
+	}
+	return cmp.Or(
+		cmp.Compare(a.File, b.File),
+		cmp.Compare(a.Line, b.Line),
+		cmp.Compare(a.Category, b.Category),
+		cmp.Compare(a.Message, b.Message),
+	)
 }
 
 func clampScore(n int) int { return max(1, min(10, n)) }

@@ -63,8 +63,8 @@ var safetyRules = []lineRule{
 	},
 	{
 		rule:  &rule{id: "generic-secret", severity: High, category: Safety, suggestion: "Read secrets from the environment or a secret store at run time instead of writing them into files."},
-		hints: []string{"key", "secret", "token", "passw", "auth"},
-		re:    regexp.MustCompile(`(?i)\b([a-z0-9_.-]*(?:api[_-]?key|secret|token|passwd|password|access[_-]?key|private[_-]?key|auth)[a-z0-9_.-]*)["']?\s*[:=]\s*["']([^"'\s]{16,})["']`),
+		hints: []string{"key", "secret", "token", "passw", "authorization", "credential"},
+		re:    regexp.MustCompile(`(?i)\b([a-z0-9_.-]*(?:api[_-]?key|apikey|secret|token|passwd|password|access[_-]?key|private[_-]?key|auth[_-]?token|authorization|credentials?)(?:[_.-][a-z0-9_.-]*)?)["']?\s*[:=]\s*["']([^"'\s]{16,})["']`),
 		refine: func(m []string) (string, string) {
 			if !looksSecret(m[2]) {
 				return "", ""
@@ -75,7 +75,7 @@ var safetyRules = []lineRule{
 	{
 		rule:  &rule{id: "env-secret", severity: High, category: Safety, suggestion: "Read secrets from the environment or a secret store at run time instead of writing them into files."},
 		hints: []string{"key", "secret", "token", "passw"},
-		re:    regexp.MustCompile(`\b([A-Z0-9_]*(?:API_KEY|SECRET|TOKEN|PASSWORD|PASSWD|ACCESS_KEY)[A-Z0-9_]*)=([^\s"'$]{16,})`),
+		re:    regexp.MustCompile(`\b([A-Z0-9_]*(?:API_KEY|SECRET|TOKEN|PASSWORD|PASSWD|ACCESS_KEY)(?:_[A-Z0-9_]*)?)=([^\s"'$]{16,})`),
 		refine: func(m []string) (string, string) {
 			if !looksSecret(m[2]) {
 				return "", ""
@@ -278,7 +278,7 @@ var dangerousTargets = map[string]bool{
 	"/": true, "/*": true, "~": true, "~/": true, "~/*": true,
 	"$HOME": true, "$HOME/": true, "$HOME/*": true, "${HOME}": true, "${HOME}/": true, "${HOME}/*": true,
 	"/etc": true, "/usr": true, "/bin": true, "/sbin": true, "/boot": true, "/home": true, "/var": true,
-	"/lib": true, "/lib64": true, "/opt": true, "/root": true, "/System": true, "/Users": true, ".": false,
+	"/lib": true, "/lib64": true, "/opt": true, "/root": true, "/System": true, "/Users": true,
 	"/.": true, "/..": true,
 }
 
