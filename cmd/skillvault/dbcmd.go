@@ -21,7 +21,7 @@ func init() {
 
 // target is where the database is: embedded, or external via DATABASE_URL.
 type target struct {
-	emb                      *embedded.Env // nil when external
+	emb                        *embedded.Env // nil when external
 	appURL, ownerURL, adminURL string
 }
 

@@ -122,8 +122,8 @@ func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
 // PoolStats reports the pool's counters for metrics.
 type PoolStats struct {
 	Total, Idle, Acquired, Max int32
-	AcquireCount             int64
-	AcquireWait              time.Duration
+	AcquireCount               int64
+	AcquireWait                time.Duration
 }
 
 // Stats returns the pool's counters.

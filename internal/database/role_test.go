@@ -38,9 +38,9 @@ func TestOpenRefusesUnsafeRoles(t *testing.T) {
 		return u.String()
 	}
 	for name, u := range map[string]string{
-		"superuser":            env.AdminURL,
-		"table owner":          env.OwnerURL,
-		"BYPASSRLS":            as(bypass),
+		"superuser":           env.AdminURL,
+		"table owner":         env.OwnerURL,
+		"BYPASSRLS":           as(bypass),
 		"member of BYPASSRLS": as(member),
 	} {
 		db, err := database.Open(ctx, u, database.Options{})

@@ -17,7 +17,7 @@ import (
 type Scope struct {
 	TenantID uuid.UUID
 	UserID   uuid.UUID // zero when no user acts (anonymous, system)
-	Role     string    // "admin", "member", or "" when no user acts
+	Role     string    // "admin", "member", "system" (background work) or "" (anonymous)
 }
 
 // ErrNoTenant is returned before any SQL runs when a scope has no tenant.
@@ -31,7 +31,7 @@ func (s Scope) valid() error {
 		return ErrNoTenant
 	}
 	switch s.Role {
-	case "", "admin", "member":
+	case "", "admin", "member", "system":
 		return nil
 	}
 	return fmt.Errorf("database: scope has unknown role %q", s.Role)

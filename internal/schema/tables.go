@@ -14,7 +14,7 @@ const (
 )
 
 // CurrentTenant is the SQL expression for the tenant of the running
-// transaction. Unset (NULL) and reset ('') both yield NULL, so a query
+// transaction. Unset (NULL) and reset (”) both yield NULL, so a query
 // outside a scope matches no row; the sub-select makes it an InitPlan,
 // evaluated once per query rather than once per row.
 const CurrentTenant = "(SELECT nullif(current_setting('app.current_tenant_id', true), '')::uuid)"

@@ -311,6 +311,24 @@ CREATE TABLE login_links (
     FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE
 );
 
+-- Whether the acting principal may see a skill. Row-level security has
+-- already clamped the tenant; this is the finer rule inside it: admins and
+-- the system see everything, members see their own skills and the
+-- published or archived skills that are not private, and anonymous callers
+-- only published public skills.
+-- +goose StatementBegin
+CREATE FUNCTION skill_visible(p_author uuid, p_visibility text, p_status text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT CASE coalesce(current_setting('app.user_role', true), '')
+        WHEN 'admin' THEN true
+        WHEN 'system' THEN true
+        WHEN 'member' THEN p_author = nullif(current_setting('app.current_user_id', true), '')::uuid
+                           OR (p_visibility <> 'private' AND p_status IN ('published', 'archived'))
+        ELSE p_visibility = 'public' AND p_status = 'published'
+    END
+$$;
+-- +goose StatementEnd
+
 -- Cross-tenant look-ups, needed before the tenant is known. They run as
 -- their owner (the resolver role, set by the migrator), so each has a fixed
 -- search_path and returns the minimum.

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync/atomic"
+
+	"github.com/skillvault/skillvault/internal/database"
+	"github.com/skillvault/skillvault/internal/server"
+	"github.com/skillvault/skillvault/internal/service"
+)
+
+func init() {
+	register("serve", "run the server (REST API, MCP, discovery, web UI)", serve)
+}
+
+const bootstrapEmail = "admin@skillvault.local"
+
+func serve(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "serve", "[--addr HOST:PORT] [--base-domain DOMAIN]", `  skillvault serve
+  skillvault serve --addr 0.0.0.0:8080 --base-domain skills.example.com
+  DATABASE_URL=postgres://skillvault_app:...@db/skillvault skillvault serve`)
+	addr := fs.String("addr", envOr(e, "SKILLVAULT_ADDR", "127.0.0.1:8080"), "address to listen on (env SKILLVAULT_ADDR)")
+	base := fs.String("base-domain", e.getenv("SKILLVAULT_BASE_DOMAIN"), "serve tenant <slug> at <slug>.DOMAIN (env SKILLVAULT_BASE_DOMAIN)")
+	rateLimit := fs.Float64("rate-limit", 100, "requests per second allowed per API key (bursts of twice that)")
+	if ok, code := parse(fs, args); !ok {
+		return code
+	}
+	t, err := resolve(ctx, e)
+	if err != nil {
+		return fail(e, "%v", err)
+	}
+	if t.emb != nil {
+		e.log.Info("embedded database", "home", home(e))
+		if err := t.migrate(ctx, e); err != nil {
+			return fail(e, "migrate: %v", err)
+		}
+	}
+	db, err := database.Open(ctx, t.appURL, database.Options{MaxConns: 32})
+	if err != nil {
+		return fail(e, "%v", err)
+	}
+	defer db.Close()
+
+	// Readiness needs the schema verified; that takes the owner role.
+	var verified atomic.Bool
+	var verifyErr atomic.Value
+	checkVerified := func(ctx context.Context) error {
+		if verified.Load() {
+			return nil
+		}
+		if t.ownerURL == "" {
+			verified.Store(true) // nothing to verify with; logged below
+			return nil
+		}
+		o, err := database.OpenOwner(ctx, t.ownerURL)
+		if err != nil {
+			return err
+		}
+		defer o.Close()
+		probs, err := o.Verify(ctx)
+		if err != nil {
+			return err
+		}
+		if len(probs) > 0 {
+			verifyErr.Store(probs[0].String())
+			return fmt.Errorf("schema drift: %s (run skillvault db verify)", probs[0])
+		}
+		verified.Store(true)
+		return nil
+	}
+	if t.ownerURL == "" {
+		e.log.Warn("SKILLVAULT_OWNER_URL is not set: /readyz cannot verify the schema; run `skillvault db verify` in your deployment pipeline")
+	}
+	if err := checkVerified(ctx); err != nil {
+		return fail(e, "refusing to serve: %v", err)
+	}
+
+	svc := service.New(db, service.Options{Logger: e.log})
+	srv := server.New(svc, server.Config{Addr: *addr, BaseDomain: strings.ToLower(*base), Logger: e.log, RateLimit: *rateLimit, Ready: checkVerified})
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fail(e, "listen on %s: %v (choose another with --addr)", *addr, err)
+	}
+	url := "http://" + ln.Addr().String()
+	if t.emb != nil {
+		if err := bootstrap(ctx, e, t, svc, url); err != nil {
+			return fail(e, "bootstrap: %v", err)
+		}
+	}
+	fmt.Fprintf(e.stdout, "Skillvault is running at %s (API: %s/api/v1, health: %s/healthz). Press Ctrl-C to stop.\n", url, url, url)
+	e.log.Info("listening", "addr", ln.Addr().String())
+	if err := srv.Run(ctx, ln); err != nil {
+		return fail(e, "%v", err)
+	}
+	return exitOK
+}
+
+func envOr(e *env, key, def string) string {
+	if v := e.getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// bootstrap creates the default tenant with an admin on the first start of
+// an embedded deployment, and prints the admin's API key once.
+func bootstrap(ctx context.Context, e *env, t *target, svc *service.Service, url string) error {
+	o, err := t.owner(ctx)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	if _, err := o.TenantBySlug(ctx, "default"); err == nil {
+		return nil
+	} else if !errors.Is(err, database.ErrNotFound) {
+		return err
+	}
+	tn, err := o.CreateTenant(ctx, database.NewTenant{Slug: "default", Name: "Default"})
+	if err != nil {
+		return err
+	}
+	sys := service.System(tn.ID)
+	if err := svc.EnsureTenant(ctx, sys); err != nil {
+		return err
+	}
+	u, err := svc.CreateUser(ctx, sys, service.NewUser{Email: bootstrapEmail, Name: "Administrator", Role: "admin"})
+	if err != nil {
+		return err
+	}
+	never := 0
+	k, err := svc.CreateKey(ctx, sys, u.ID, service.NewKey{Name: "bootstrap admin key", Scopes: []string{"read", "write", "admin"}, ExpiresInDays: &never})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, `
+First start: created tenant "default" with admin %s.
+Admin API key (shown once; store it now):
+
+%s
+
+Try it:  curl -H "Authorization: Bearer %s" %s/api/v1/me
+`, bootstrapEmail, k.Secret, k.Secret, url)
+	return nil
+}

@@ -1,0 +1,83 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/skillvault/skillvault/internal/bundle"
+	"github.com/skillvault/skillvault/internal/service"
+)
+
+// Problem is an RFC 9457 problem detail. Type is stable per kind of error,
+// so clients can branch on it.
+type Problem struct {
+	Type     string           `json:"type"`
+	Title    string           `json:"title"`
+	Status   int              `json:"status"`
+	Detail   string           `json:"detail,omitempty"`
+	Instance string           `json:"instance,omitempty"`
+	Problems []bundle.Problem `json:"problems,omitempty"`
+}
+
+var kinds = map[service.Kind]struct {
+	status int
+	typ    string
+	title  string
+}{
+	service.Invalid:         {http.StatusBadRequest, "/problems/invalid", "Invalid request"},
+	service.NotFound:        {http.StatusNotFound, "/problems/not-found", "Not found"},
+	service.Forbidden:       {http.StatusForbidden, "/problems/forbidden", "Forbidden"},
+	service.Unauthenticated: {http.StatusUnauthorized, "/problems/unauthenticated", "Authentication required"},
+	service.Conflict:        {http.StatusConflict, "/problems/conflict", "Conflict"},
+	service.TooLarge:        {http.StatusRequestEntityTooLarge, "/problems/too-large", "Request too large"},
+	service.Unavailable:     {http.StatusServiceUnavailable, "/problems/unavailable", "Service unavailable"},
+	service.Internal:        {http.StatusInternalServerError, "/problems/internal", "Internal error"},
+}
+
+// WriteProblem answers with a problem of the given status and type.
+func WriteProblem(w http.ResponseWriter, r *http.Request, p Problem) {
+	p.Instance = RequestID(r.Context())
+	if p.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="skillvault"`)
+	}
+	if p.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "2")
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	json.NewEncoder(w).Encode(p)
+}
+
+// writeError maps a service error to a problem. Internal errors are logged
+// with the request id and shown without detail.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		k := kinds[service.TooLarge]
+		WriteProblem(w, r, Problem{Type: k.typ, Title: k.title, Status: k.status, Detail: "the request body is larger than the limit of " + itoa64(mbe.Limit) + " bytes"})
+		return
+	}
+	kind := service.KindOf(err)
+	k := kinds[kind]
+	p := Problem{Type: k.typ, Title: k.title, Status: k.status}
+	if e, ok := service.AsError(err); ok {
+		p.Detail, p.Problems = e.Msg, e.Problems
+	}
+	switch kind {
+	case service.Internal:
+		log.Error("request failed", "request_id", RequestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
+		p.Detail = "something went wrong on our side; quote the instance id when reporting it"
+	case service.Unavailable:
+		log.Warn("database unavailable", "request_id", RequestID(r.Context()), "err", err)
+		p.Detail = "the database is not reachable right now; retry shortly"
+	}
+	WriteProblem(w, r, p)
+}
+
+func badRequest(w http.ResponseWriter, r *http.Request, detail string) {
+	k := kinds[service.Invalid]
+	WriteProblem(w, r, Problem{Type: k.typ, Title: k.title, Status: k.status, Detail: detail})
+}

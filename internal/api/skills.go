@@ -1,0 +1,355 @@
+package api
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/skillvault/skillvault/internal/bundle"
+	"github.com/skillvault/skillvault/internal/service"
+	"github.com/skillvault/skillvault/internal/store"
+)
+
+// readBundle reads an uploaded bundle: a zip or tar.gz body, or multipart
+// form files whose filenames are their paths in the bundle (a part named
+// "bundle" may instead carry a whole archive). It also returns the form
+// fields of a multipart upload.
+func (api *API) readBundle(w http.ResponseWriter, r *http.Request) ([]bundle.File, string, map[string]string, error) {
+	body := http.MaxBytesReader(w, r.Body, api.opt.MaxUploadBytes)
+	fields := map[string]string{}
+	ct, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "application/zip", "application/x-zip-compressed", "application/gzip", "application/x-gzip",
+		"application/x-tar", "application/x-gtar", "application/tar+gzip", "application/octet-stream":
+		data, err := io.ReadAll(body)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		files, root, err := bundle.ReadArchive(data, bundle.Limits{})
+		return files, root, fields, err
+	case "multipart/form-data":
+		return readMultipart(multipart.NewReader(body, params["boundary"]), fields)
+	}
+	return nil, "", nil, &service.Error{Kind: service.Invalid,
+		Msg: "send the bundle as application/zip, application/gzip (tar.gz) or multipart/form-data files, not " + strconv.Quote(ct)}
+}
+
+func readMultipart(mr *multipart.Reader, fields map[string]string) ([]bundle.File, string, map[string]string, error) {
+	var files []bundle.File
+	total := int64(0)
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, "", nil, wrapReadErr(err)
+		}
+		// Part.FileName drops folders; the raw parameter keeps the path.
+		_, params, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
+		filename, hasFile := params["filename"]
+		data, err := io.ReadAll(io.LimitReader(part, bundle.DefaultLimits.MaxFileSize+1))
+		if err != nil {
+			return nil, "", nil, wrapReadErr(err)
+		}
+		total += int64(len(data))
+		switch {
+		case part.FormName() == "bundle" && hasFile:
+			fs, root, err := bundle.ReadArchive(data, bundle.Limits{})
+			return fs, root, fields, err
+		case hasFile:
+			if int64(len(data)) > bundle.DefaultLimits.MaxFileSize {
+				return nil, "", nil, &bundle.Error{Problems: []bundle.Problem{{File: filename, Msg: "file is larger than the limit of " + strconv.FormatInt(bundle.DefaultLimits.MaxFileSize, 10) + " bytes"}}}
+			}
+			files = append(files, bundle.File{Path: filename, Data: data})
+		default:
+			fields[part.FormName()] = string(data)
+		}
+	}
+	root := ""
+	// A folder dragged in whole arrives as name/SKILL.md, name/...: strip it.
+	if len(files) > 0 {
+		if dir, _, ok := strings.Cut(files[0].Path, "/"); ok {
+			all := true
+			for _, f := range files {
+				all = all && strings.HasPrefix(f.Path, dir+"/")
+			}
+			if all {
+				for i := range files {
+					files[i].Path = strings.TrimPrefix(files[i].Path, dir+"/")
+				}
+				root = path.Clean(dir)
+			}
+		}
+	}
+	return files, root, fields, nil
+}
+
+func wrapReadErr(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return err
+	}
+	return &service.Error{Kind: service.Invalid, Msg: "could not read the multipart upload: " + err.Error()}
+}
+
+// publishOptions reads options from the query string, then form fields.
+func publishOptions(r *http.Request, fields map[string]string, root string) (service.PublishOptions, error) {
+	get := func(k string) string {
+		if v := r.URL.Query().Get(k); v != "" {
+			return v
+		}
+		return fields[k]
+	}
+	o := service.PublishOptions{Visibility: get("visibility"), Category: get("category"), Changelog: get("changelog"), Dir: root}
+	if t := get("tags"); t != "" {
+		o.Tags = strings.Split(t, ",")
+	}
+	switch get("publish") {
+	case "", "false", "0":
+	case "true", "1":
+		o.Publish = true
+	default:
+		return o, &service.Error{Kind: service.Invalid, Msg: "publish must be true or false"}
+	}
+	return o, nil
+}
+
+func (api *API) createSkill(w http.ResponseWriter, r *http.Request, a service.Actor) error {
+	files, root, fields, err := api.readBundle(w, r)
+	if err != nil {
+		return err
+	}
+	o, err := publishOptions(r, fields, root)
+	if err != nil {
+		return err
+	}
+	p, err := api.svc.CreateSkill(r.Context(), a, files, o)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/skills/"+p.Skill.Name)
+	return writeJSON(w, http.StatusCreated, p)
+}
+
+func (api *API) addVersion(w http.ResponseWriter, r *http.Request, a service.Actor) error {
+	files, root, fields, err := api.readBundle(w, r)
+	if err != nil {
+		return err
+	}
+	o, err := publishOptions(r, fields, root)
+	if err != nil {
+		return err
+	}
+	p, err := api.svc.AddVersion(r.Context(), a, r.PathValue("name"), files, o)
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if p.Unchanged {
+		status = http.StatusOK
+	}
+	return writeJSON(w, status, p)
+}
+
+func (api *API) listSkills(w http.ResponseWriter, r *http.Request, a service.Actor) error {
+	n, err := limit(r)
+	if err != nil {
+		return err
+	}
+	var offset int
+	if _, err := cursor(r, &offset); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := store.SkillFilter{Status: q.Get("status"), Visibility: q.Get("visibility"), Category: q.Get("category"),
+		Tag: q.Get("tag"), Author: q.Get("author"), Sort: q.Get("sort"), Offset: offset, Limit: n + 1}
+	skills, err := api.svc.Skills(r.Context(), a, f)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, page(skills, n, func(store.Skill) any { return offset + n }))
+}
+
+func (api *API) getSkill(w http.ResponseWriter, r *http.Request, a service.Actor) error {
+	sk, err := api.svc.Skill(r.Context(), a, r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, sk)
+}
+
+func (api *API) updateSkill(w http.ResponseWriter, r *http.Request, a service.Actor) error {
+	var c service.SkillChange
+	if err := decode(w, r, &c); err != nil {
+		return err
+	}
+	sk, err := api.svc.UpdateSkill(r.Context(), a, r.PathValue("name"), c)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, sk)
+}
+
+func (api *API) deleteSkill(w http.ResponseWriter, r *http.Request, a service.Actor) error {
+	if err := api.svc.DeleteSkill(r.Context(), a, r.PathValue("name")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (api *API) publish(w http.ResponseWriter, r *http.Request, a service.Actor) error {
+	sk, msg, err := api.svc.Publish(r.Context(), a, r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"skill": sk, "message": msg})
+}
+
+func (api *API) fork(w http.ResponseWriter, r *http.Request, a service.Actor) error {
+	var in struct {
+		Name string `json:"name"`
+	}
+	if r.ContentLength != 0 {
+		if err := decode(w, r, &in); err != nil {
+			return err
+		}
+	}
+	p, err := api.svc.Fork(r.Context(), a, r.PathValue("name"), in.Name)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/skills/"+p.Skill.Name)
+	return writeJSON(w, http.StatusCreated, p)
+}
+
+func (api *API) listVersions(w http.ResponseWriter, r *http.Request, a service.Actor) error {
+	n, err := limit(r)
+	if err != nil {
+		return err
+	}
+	var before int
+	if _, err := cursor(r, &before); err != nil {
+		return err
+	}
+	vs, err := api.svc.Versions(r.Context(), a, r.PathValue("name"), before, n+1)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, page(vs, n, func(v store.Version) any { return v.Number }))
+}
+
+func (api *API) getVersion(w http.ResponseWriter, r *http.Request, a service.Actor) error {
+	v, err := api.svc.Version(r.Context(), a, r.PathValue("name"), r.PathValue("n"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, v)
+}
+
+// etagMatches answers 304 when the client has this digest already.
+func etagMatches(w http.ResponseWriter, r *http.Request, digest string) bool {
+	etag := `"` + digest + `"`
+	w.Header().Set("ETag", etag)
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return true
+	}
+	return false
+}
+
+func (api *API) downloadZip(w http.ResponseWriter, r *http.Request, a service.Actor) error {
+	files, v, err := api.svc.Bundle(r.Context(), a, r.PathValue("name"), r.PathValue("n"))
+	if err != nil {
+		return err
+	}
+	if etagMatches(w, r, v.Digest) {
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := bundle.WriteZip(&buf, files); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+r.PathValue("name")+"-"+strconv.Itoa(v.Number)+`.zip"`)
+	w.Header().Set("X-Skill-Digest", v.Digest)
+	http.ServeContent(w, r, "", v.CreatedAt, bytes.NewReader(buf.Bytes()))
+	return nil
+}
+
+func (api *API) downloadFile(w http.ResponseWriter, r *http.Request, a service.Actor) error {
+	f, _, err := api.svc.File(r.Context(), a, r.PathValue("name"), r.PathValue("n"), r.PathValue("path"))
+	if err != nil {
+		return err
+	}
+	if etagMatches(w, r, "sha256:"+f.SHA256) {
+		return nil
+	}
+	w.Header().Set("Content-Type", ContentType(f.Path, f.Data))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(f.Data))
+	return nil
+}
+
+// ContentType picks a file's type by extension, then by content. Markdown
+// and scripts are served as text so browsers never run them.
+func ContentType(p string, data []byte) string {
+	switch strings.ToLower(path.Ext(p)) {
+	case ".md", ".markdown":
+		return "text/markdown; charset=utf-8"
+	case ".sh", ".py", ".js", ".ts", ".rb", ".go", ".txt", ".yaml", ".yml", ".toml", ".html", ".htm", ".xml", ".svg", ".css", ".csv":
+		return "text/plain; charset=utf-8"
+	case ".json":
+		return "application/json"
+	}
+	if t := mime.TypeByExtension(path.Ext(p)); t != "" && !strings.HasPrefix(t, "text/html") {
+		return t
+	}
+	ct := http.DetectContentType(data)
+	if strings.HasPrefix(ct, "text/html") {
+		return "text/plain; charset=utf-8"
+	}
+	return ct
+}
+
+func (api *API) rate(w http.ResponseWriter, r *http.Request, a service.Actor) error {
+	var in struct {
+		Stars   int    `json:"stars"`
+		Comment string `json:"comment"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	res, err := api.svc.Rate(r.Context(), a, r.PathValue("name"), in.Stars, in.Comment)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, res)
+}
+
+func (api *API) listRatings(w http.ResponseWriter, r *http.Request, a service.Actor) error {
+	n, err := limit(r)
+	if err != nil {
+		return err
+	}
+	var kc keyCursor
+	var c *store.TimeCursor
+	if ok, err := cursor(r, &kc); err != nil {
+		return err
+	} else if ok {
+		c = &store.TimeCursor{At: kc.At, ID: kc.ID}
+	}
+	rs, err := api.svc.Ratings(r.Context(), a, r.PathValue("name"), c, n+1)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, page(rs, n, func(x store.Rating) any { return keyCursor{x.UpdatedAt, x.ID} }))
+}

@@ -1,0 +1,167 @@
+// Package server assembles the HTTP server: middleware (request ids,
+// access logs, metrics, panics, body limits), health endpoints, Prometheus
+// metrics, and the interfaces mounted on one mux.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/skillvault/skillvault/internal/api"
+	"github.com/skillvault/skillvault/internal/service"
+)
+
+// Config configures a Server.
+type Config struct {
+	Addr       string // host:port to listen on
+	BaseDomain string // tenants are served at <slug>.<BaseDomain>
+	Logger     *slog.Logger
+	RateLimit  float64
+	// Ready reports whether the database is reachable and verified.
+	Ready func(ctx context.Context) error
+}
+
+// Server is Skillvault's HTTP server.
+type Server struct {
+	cfg     Config
+	svc     *service.Service
+	API     *api.API
+	Mux     *http.ServeMux
+	handler http.Handler
+	log     *slog.Logger
+	reg     *prometheus.Registry
+}
+
+// New assembles the server over svc.
+func New(svc *service.Service, cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, svc: svc, log: cfg.Logger, Mux: http.NewServeMux(), reg: prometheus.NewRegistry()}
+	s.API = api.New(svc, api.Options{Logger: cfg.Logger, RateLimit: cfg.RateLimit, HostTenant: s.HostTenant})
+	s.API.Register(s.Mux)
+	s.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	s.Mux.HandleFunc("GET /readyz", s.readyz)
+	m := newMetrics(s.reg, svc.DB())
+	s.Mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	s.handler = s.recoverer(m.instrument(s.Mux, s.accessLog()))
+	return s
+}
+
+// Handler is the whole server as an http.Handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	err := s.svc.DB().Ping(ctx)
+	if err == nil && s.cfg.Ready != nil {
+		err = s.cfg.Ready(ctx)
+	}
+	if err != nil {
+		api.WriteProblem(w, r, api.Problem{Type: "/problems/unavailable", Title: "Not ready", Status: http.StatusServiceUnavailable, Detail: err.Error()})
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+// HostTenant resolves a host that names a tenant: <slug>.<base domain>, or
+// a vanity domain. The bare base domain and loopback names name none.
+func (s *Server) HostTenant(r *http.Request) (uuid.UUID, bool) {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if host == "" || host == "localhost" || net.ParseIP(host) != nil || host == s.cfg.BaseDomain {
+		return uuid.Nil, false
+	}
+	key := host
+	if s.cfg.BaseDomain != "" {
+		if slug, ok := strings.CutSuffix(host, "."+s.cfg.BaseDomain); ok {
+			if strings.Contains(slug, ".") {
+				return uuid.Nil, false
+			}
+			key = slug
+		}
+	}
+	if !strings.Contains(key, ".") && key == host {
+		// A dotless host that is not a subdomain of ours names no tenant.
+		return uuid.Nil, false
+	}
+	t, err := s.svc.DB().TenantByHost(r.Context(), key)
+	if err != nil || !t.Active {
+		// An unknown host must not fall back to another tenant: name a
+		// tenant that cannot exist, so every lookup inside it is empty.
+		return uuid.Max, true
+	}
+	return t.ID, true
+}
+
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("panic", "request_id", api.RequestID(r.Context()), "panic", p, "stack", string(debug.Stack()))
+				api.WriteProblem(w, r, api.Problem{Type: "/problems/internal", Title: "Internal error", Status: 500})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) accessLog() func(r *http.Request, status int, size int64, d time.Duration) {
+	return func(r *http.Request, status int, size int64, d time.Duration) {
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		s.log.Log(r.Context(), level, "request", "request_id", api.RequestID(r.Context()), "method", r.Method,
+			"path", r.URL.Path, "status", status, "bytes", size, "duration_ms", float64(d.Microseconds())/1000, "remote", r.RemoteAddr)
+	}
+}
+
+// Run serves on cfg.Addr until ctx ends, then shuts down gracefully.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,198 @@
+// Package service is Skillvault's behaviour: who may do what, and in which
+// order, for users, keys, skills, versions, ratings, usage, settings and
+// audit. Interfaces (REST, MCP, web, CLI) call it with an Actor; it runs
+// every tenant query inside that actor's database.Scope and writes the
+// audit trail in the same transaction as the change.
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/skillvault/skillvault/internal/bundle"
+	"github.com/skillvault/skillvault/internal/database"
+	"github.com/skillvault/skillvault/internal/store"
+)
+
+// Service is the application core.
+type Service struct {
+	db     *database.DB
+	log    *slog.Logger
+	limits bundle.Limits
+
+	touchMu sync.Mutex
+	touched map[uuid.UUID]time.Time // API key last_used_at throttle
+}
+
+// Options configure a Service.
+type Options struct {
+	Logger *slog.Logger
+	Limits bundle.Limits
+}
+
+// New returns a Service over db.
+func New(db *database.DB, opt Options) *Service {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{db: db, log: opt.Logger, limits: opt.Limits, touched: map[uuid.UUID]time.Time{}}
+}
+
+// DB returns the database, for health checks and metrics.
+func (s *Service) DB() *database.DB { return s.db }
+
+// Actor is who makes a request: the tenant always, the user and key when
+// authenticated, and where the request came from.
+type Actor struct {
+	TenantID uuid.UUID
+	UserID   uuid.UUID // zero for anonymous callers and system work
+	Email    string
+	Role     string    // admin, member, system, or "" (anonymous)
+	KeyID    uuid.UUID // zero unless authenticated by API key
+	Scopes   []string  // what the credential allows: read, write, admin
+	Source   string    // api, cli, mcp, web, hook
+
+	RequestID, RemoteAddr, UserAgent string
+}
+
+// System returns an actor for administrative work in a tenant (the CLI run
+// by an operator, background jobs).
+func System(tenant uuid.UUID) Actor {
+	return Actor{TenantID: tenant, Role: "system", Scopes: []string{"read", "write", "admin"}, Source: "cli"}
+}
+
+func (a Actor) scope() database.Scope {
+	return database.Scope{TenantID: a.TenantID, UserID: a.UserID, Role: a.Role}
+}
+
+func (a Actor) isAdmin() bool { return a.Role == "admin" || a.Role == "system" }
+
+// can reports whether the credential carries a scope.
+func (a Actor) can(scope string) bool { return slices.Contains(a.Scopes, scope) }
+
+// need returns a forbidden error unless the credential carries the scope
+// (and, for admin, the user is an admin).
+func (a Actor) need(scope string) error {
+	if a.Role == "" {
+		return errUnauthenticated
+	}
+	if !a.can(scope) {
+		return &Error{Kind: Forbidden, Msg: fmt.Sprintf("this credential lacks the %q scope", scope)}
+	}
+	if scope == "admin" && !a.isAdmin() {
+		return &Error{Kind: Forbidden, Msg: "only tenant admins may do this"}
+	}
+	return nil
+}
+
+func (a Actor) actorType() string {
+	switch {
+	case a.KeyID != uuid.Nil:
+		return "key"
+	case a.UserID != uuid.Nil:
+		return "user"
+	case a.Role == "system":
+		return "system"
+	}
+	return "anonymous"
+}
+
+// audit writes one audit row in the transaction of q.
+func (s *Service) audit(ctx context.Context, q database.Q, a Actor, action, outcome, resType, resID string, details map[string]any) error {
+	e := store.AuditEntry{ActorType: a.actorType(), Action: action, Outcome: outcome, ResourceType: resType, ResourceID: resID,
+		RequestID: a.RequestID, RemoteAddr: a.RemoteAddr, UserAgent: a.UserAgent}
+	if a.UserID != uuid.Nil {
+		e.ActorUserID = &a.UserID
+	}
+	if a.KeyID != uuid.Nil {
+		e.ActorKeyID = &a.KeyID
+	}
+	if details == nil {
+		details = map[string]any{}
+	}
+	if a.Source != "" {
+		details["source"] = a.Source
+	}
+	e.Details, _ = json.Marshal(details)
+	if err := store.InsertAudit(ctx, q, e); err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
+}
+
+// Kind classifies errors for the interfaces (HTTP status, MCP message).
+type Kind int
+
+const (
+	Internal Kind = iota
+	Invalid
+	NotFound
+	Forbidden
+	Unauthenticated
+	Conflict
+	TooLarge
+	Unavailable
+)
+
+// Error is an error a caller can act on.
+type Error struct {
+	Kind     Kind
+	Msg      string
+	Problems []bundle.Problem // per-file problems of a bundle
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+var errUnauthenticated = &Error{Kind: Unauthenticated, Msg: "authentication required: send Authorization: Bearer <API key>"}
+
+func invalidf(format string, args ...any) error {
+	return &Error{Kind: Invalid, Msg: fmt.Sprintf(format, args...)}
+}
+
+func notFoundf(format string, args ...any) error {
+	return &Error{Kind: NotFound, Msg: fmt.Sprintf(format, args...)}
+}
+
+func forbiddenf(format string, args ...any) error {
+	return &Error{Kind: Forbidden, Msg: fmt.Sprintf(format, args...)}
+}
+
+// KindOf returns the kind of err; database outages are Unavailable.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	var be *bundle.Error
+	if errors.As(err, &be) {
+		return Invalid
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return NotFound
+	}
+	if isUnavailable(err) {
+		return Unavailable
+	}
+	return Internal
+}
+
+// AsError returns err as an *Error when it is one (or a bundle error).
+func AsError(err error) (*Error, bool) {
+	var e *Error
+	if errors.As(err, &e) {
+		return e, true
+	}
+	var be *bundle.Error
+	if errors.As(err, &be) {
+		return &Error{Kind: Invalid, Msg: "the skill bundle is not valid: " + be.Error(), Problems: be.Problems}, true
+	}
+	return nil, false
+}

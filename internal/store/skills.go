@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/skillvault/skillvault/internal/database"
+)
+
+// Skill is one skill with its cached counters.
+type Skill struct {
+	ID               uuid.UUID  `json:"id"`
+	Name             string     `json:"name"`
+	Title            string     `json:"title"`
+	Description      string     `json:"description"`
+	Category         string     `json:"category"`
+	Tags             []string   `json:"tags"`
+	Status           string     `json:"status"`
+	Visibility       string     `json:"visibility"`
+	AuthorID         uuid.UUID  `json:"author_id"`
+	AuthorEmail      string     `json:"author"`
+	LatestVersion    int        `json:"latest_version"`
+	PublishedVersion *int       `json:"published_version"`
+	ForkOf           *string    `json:"fork_of,omitempty"`
+	ForkOfDigest     *string    `json:"fork_of_digest,omitempty"`
+	RatingCount      int        `json:"rating_count"`
+	RatingSum        int        `json:"-"`
+	RatingAverage    float64    `json:"rating_average"`
+	Installs         int64      `json:"installs"`
+	Downloads        int64      `json:"downloads"`
+	Views            int64      `json:"views"`
+	Invocations      int64      `json:"invocations"`
+	CreatedAt        time.Time  `json:"created_at"`
+	UpdatedAt        time.Time  `json:"updated_at"`
+	PublishedAt      *time.Time `json:"published_at"`
+}
+
+// Uses is every recorded use of the skill.
+func (s Skill) Uses() int64 { return s.Installs + s.Downloads + s.Views + s.Invocations }
+
+func scanSkill(r pgx.Row) (Skill, error) {
+	var s Skill
+	err := r.Scan(&s.ID, &s.Name, &s.Title, &s.Description, &s.Category, &s.Tags, &s.Status, &s.Visibility,
+		&s.AuthorID, &s.AuthorEmail, &s.LatestVersion, &s.PublishedVersion, &s.ForkOf, &s.ForkOfDigest,
+		&s.RatingCount, &s.RatingSum, &s.Installs, &s.Downloads, &s.Views, &s.Invocations,
+		&s.CreatedAt, &s.UpdatedAt, &s.PublishedAt)
+	if s.RatingCount > 0 {
+		s.RatingAverage = float64(s.RatingSum) / float64(s.RatingCount)
+	}
+	if s.Tags == nil {
+		s.Tags = []string{}
+	}
+	return s, notFound(err)
+}
+
+var (
+	qSkillInsert         = query("SkillInsert")
+	qSkillByName         = query("SkillByName")
+	qSkillLock           = query("SkillLock")
+	qSkillList           = query("SkillList")
+	qSkillUpdateMeta     = query("SkillUpdateMeta")
+	qSkillSetContent     = query("SkillSetContent")
+	qSkillPublish        = query("SkillPublish")
+	qSkillDelete         = query("SkillDelete")
+	qSkillRecountRatings = query("SkillRecountRatings")
+	qSkillIDsByName      = query("SkillIDsByName")
+	qSkillAddCounts      = query("SkillAddCounts")
+)
+
+// NewSkill is what InsertSkill stores.
+type NewSkill struct {
+	Name, Title, Description, Body, Category, Visibility string
+	Tags                                                 []string
+	AuthorID                                             uuid.UUID
+	ForkOfID                                             *uuid.UUID
+	ForkOfDigest                                         *string
+}
+
+func InsertSkill(ctx context.Context, q database.Q, n NewSkill) (uuid.UUID, error) {
+	if n.Tags == nil {
+		n.Tags = []string{}
+	}
+	var id uuid.UUID
+	err := q.QueryRow(ctx, qSkillInsert, n.Name, n.Title, n.Description, n.Body, n.Category, n.Tags, n.Visibility,
+		n.AuthorID, n.ForkOfID, n.ForkOfDigest).Scan(&id)
+	return id, err
+}
+
+// SkillByName returns a skill the acting principal may see.
+func SkillByName(ctx context.Context, q database.Q, name string) (Skill, error) {
+	return scanSkill(q.QueryRow(ctx, qSkillByName, name))
+}
+
+// LockSkill locks a visible skill's row for the rest of the transaction.
+func LockSkill(ctx context.Context, q database.Q, name string) (uuid.UUID, error) {
+	var id uuid.UUID
+	err := q.QueryRow(ctx, qSkillLock, name).Scan(&id)
+	return id, notFound(err)
+}
+
+// SkillFilter selects and orders skills.
+type SkillFilter struct {
+	Status, Visibility, Category, Tag, Author string
+	Sort                                      string // updated (default), rating, uses, name
+	Offset, Limit                             int
+}
+
+func ListSkills(ctx context.Context, q database.Q, f SkillFilter) ([]Skill, error) {
+	rows, err := q.Query(ctx, qSkillList, f.Status, f.Visibility, f.Category, f.Tag, f.Author, f.Sort, f.Offset, f.Limit)
+	return collect(rows, err, scanSkill)
+}
+
+func UpdateSkillMeta(ctx context.Context, q database.Q, s Skill) error {
+	_, err := q.Exec(ctx, qSkillUpdateMeta, s.ID, s.Title, s.Category, s.Tags, s.Visibility, s.Status)
+	return err
+}
+
+func SetSkillContent(ctx context.Context, q database.Q, id uuid.UUID, title, description, body string, latest int) error {
+	_, err := q.Exec(ctx, qSkillSetContent, id, title, description, body, latest)
+	return err
+}
+
+// SetSkillStatus changes the status; "published" also publishes the
+// latest version.
+func SetSkillStatus(ctx context.Context, q database.Q, id uuid.UUID, status string) error {
+	_, err := q.Exec(ctx, qSkillPublish, id, status)
+	return err
+}
+
+func DeleteSkill(ctx context.Context, q database.Q, id uuid.UUID) error {
+	_, err := q.Exec(ctx, qSkillDelete, id)
+	return err
+}
+
+// RecountRatings recomputes a skill's rating counters from its ratings;
+// the caller holds the skill's row lock, so the result is exact.
+func RecountRatings(ctx context.Context, q database.Q, id uuid.UUID) (count, sum int, err error) {
+	err = q.QueryRow(ctx, qSkillRecountRatings, id).Scan(&count, &sum)
+	return count, sum, err
+}
+
+// LockSkillsByName resolves visible skill names to ids and locks them.
+func LockSkillsByName(ctx context.Context, q database.Q, names []string) (map[string]uuid.UUID, error) {
+	rows, err := q.Query(ctx, qSkillIDsByName, names)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		out[name] = id
+	}
+	return out, rows.Err()
+}
+
+// Counts are counter increments per skill.
+type Counts struct{ Installs, Downloads, Views, Invokes int64 }
+
+func AddCounts(ctx context.Context, q database.Q, counts map[uuid.UUID]*Counts) error {
+	var ids []uuid.UUID
+	var in, dl, vw, iv []int64
+	for id, c := range counts {
+		ids = append(ids, id)
+		in, dl, vw, iv = append(in, c.Installs), append(dl, c.Downloads), append(vw, c.Views), append(iv, c.Invokes)
+	}
+	_, err := q.Exec(ctx, qSkillAddCounts, ids, in, dl, vw, iv)
+	return err
+}

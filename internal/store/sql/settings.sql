@@ -1,0 +1,15 @@
+-- name: SettingsGet
+SELECT semantic_search_enabled, embedding_provider, embedding_url, embedding_model, allow_skill_download,
+       key_expiry_days, require_review, public_discovery, llm_review_url, llm_review_model, updated_at
+FROM site_settings;
+
+-- name: SettingsEnsure
+INSERT INTO site_settings (tenant_id) VALUES (current_setting('app.current_tenant_id')::uuid)
+ON CONFLICT (tenant_id) DO NOTHING;
+
+-- name: SettingsUpdate
+UPDATE site_settings SET semantic_search_enabled = $1, embedding_provider = $2, embedding_url = $3,
+       embedding_model = $4, allow_skill_download = $5, key_expiry_days = $6, require_review = $7,
+       public_discovery = $8, llm_review_url = $9, llm_review_model = $10, updated_at = now()
+RETURNING semantic_search_enabled, embedding_provider, embedding_url, embedding_model, allow_skill_download,
+       key_expiry_days, require_review, public_discovery, llm_review_url, llm_review_model, updated_at;

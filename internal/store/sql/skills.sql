@@ -1,0 +1,76 @@
+-- name: SkillInsert
+INSERT INTO skills (tenant_id, name, title, description, body, category, tags, visibility, author_id, fork_of_id, fork_of_digest)
+VALUES (current_setting('app.current_tenant_id')::uuid, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+RETURNING id;
+
+-- name: SkillByName
+-- Every read of a skill goes through skill_visible, so a private skill of
+-- another member is indistinguishable from a missing one.
+SELECT s.id, s.name, s.title, s.description, s.category, s.tags, s.status, s.visibility,
+       s.author_id, u.email, s.latest_version, s.published_version, fs.name, s.fork_of_digest,
+       s.rating_count, s.rating_sum, s.install_count, s.download_count, s.view_count, s.invoke_count,
+       s.created_at, s.updated_at, s.published_at
+FROM skills s
+JOIN users u ON u.id = s.author_id
+LEFT JOIN skills fs ON fs.id = s.fork_of_id
+WHERE s.name = $1 AND skill_visible(s.author_id, s.visibility, s.status);
+
+-- name: SkillLock
+SELECT id FROM skills WHERE name = $1 AND skill_visible(author_id, visibility, status) FOR UPDATE;
+
+-- name: SkillList
+SELECT s.id, s.name, s.title, s.description, s.category, s.tags, s.status, s.visibility,
+       s.author_id, u.email, s.latest_version, s.published_version, fs.name, s.fork_of_digest,
+       s.rating_count, s.rating_sum, s.install_count, s.download_count, s.view_count, s.invoke_count,
+       s.created_at, s.updated_at, s.published_at
+FROM skills s
+JOIN users u ON u.id = s.author_id
+LEFT JOIN skills fs ON fs.id = s.fork_of_id
+WHERE skill_visible(s.author_id, s.visibility, s.status)
+  AND ($1::text = '' OR s.status = $1)
+  AND ($2::text = '' OR s.visibility = $2)
+  AND ($3::text = '' OR s.category = $3)
+  AND ($4::text = '' OR s.tags @> ARRAY[$4])
+  AND ($5::text = '' OR u.email = $5)
+ORDER BY
+  CASE WHEN $6 = 'rating' THEN CASE WHEN s.rating_count = 0 THEN 0 ELSE s.rating_sum::float8 / s.rating_count END END DESC NULLS LAST,
+  CASE WHEN $6 = 'uses' THEN s.install_count + s.download_count + s.view_count + s.invoke_count END DESC NULLS LAST,
+  CASE WHEN $6 = 'name' THEN s.name END ASC,
+  s.updated_at DESC, s.id
+OFFSET $7 LIMIT $8;
+
+-- name: SkillUpdateMeta
+UPDATE skills SET title = $2, category = $3, tags = $4, visibility = $5, status = $6, updated_at = now()
+WHERE id = $1;
+
+-- name: SkillSetContent
+-- A new version's frontmatter becomes the skill's searchable text.
+UPDATE skills SET title = $2, description = $3, body = $4, latest_version = $5, updated_at = now()
+WHERE id = $1;
+
+-- name: SkillPublish
+UPDATE skills SET status = $2, published_version = CASE WHEN $2 = 'published' THEN latest_version ELSE published_version END,
+       published_at = CASE WHEN $2 = 'published' THEN now() ELSE published_at END, updated_at = now()
+WHERE id = $1;
+
+-- name: SkillDelete
+DELETE FROM skills WHERE id = $1;
+
+-- name: SkillRecountRatings
+UPDATE skills SET rating_count = r.n, rating_sum = r.total
+FROM (SELECT count(*) AS n, coalesce(sum(stars), 0) AS total FROM ratings WHERE skill_id = $1) r
+WHERE id = $1
+RETURNING rating_count, rating_sum;
+
+-- name: SkillIDsByName
+-- Resolves names to ids for a usage batch, locking the rows in id order
+-- so concurrent batches cannot deadlock on the counters.
+SELECT id, name FROM skills
+WHERE name = ANY($1) AND skill_visible(author_id, visibility, status)
+ORDER BY id FOR UPDATE;
+
+-- name: SkillAddCounts
+UPDATE skills s SET install_count = s.install_count + c.installs, download_count = s.download_count + c.downloads,
+       view_count = s.view_count + c.views, invoke_count = s.invoke_count + c.invokes
+FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS c(id, installs, downloads, views, invokes)
+WHERE s.id = c.id;
