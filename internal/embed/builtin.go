@@ -40,23 +40,16 @@ const BuiltinModel = "builtin-v1"
 // every skill uses count for less (genericWeight). Each feature is hashed
 // (FNV-1a, 64-bit) to a dimension and a sign; the signs make collisions
 // cancel out on average instead of piling up. The vector is L2-normalised.
-type Builtin struct {
-	dim int // 0 means BuiltinDimensions; other values are for experiments
-}
+type Builtin struct{}
 
 // NewBuiltin returns the builtin embedder.
-func NewBuiltin() Builtin { return Builtin{dim: BuiltinDimensions} }
+func NewBuiltin() Builtin { return Builtin{} }
 
-func (Builtin) Model() string { return BuiltinModel }
-func (b Builtin) Dimensions() int {
-	if b.dim == 0 {
-		return BuiltinDimensions
-	}
-	return b.dim
-}
+func (Builtin) Model() string   { return BuiltinModel }
+func (Builtin) Dimensions() int { return BuiltinDimensions }
 
 // Embed embeds each text. It only fails if ctx is done.
-func (b Builtin) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+func (e Builtin) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	out := make([][]float32, len(texts))
 	for i, t := range texts {
 		if i%64 == 0 {
@@ -64,7 +57,7 @@ func (b Builtin) Embed(ctx context.Context, texts []string) ([][]float32, error)
 				return nil, err
 			}
 		}
-		out[i] = b.Vector(t)
+		out[i] = e.Vector(t)
 	}
 	return out, nil
 }
@@ -73,7 +66,6 @@ func (b Builtin) Embed(ctx context.Context, texts []string) ([][]float32, error)
 // "test" and the concept "test" are different features.
 const (
 	kindWord    = 'w'
-	kindPart    = 'p'
 	kindGram    = 'g'
 	kindConcept = 'c'
 	kindBigram  = 'b'
@@ -172,7 +164,7 @@ func (b *bag) grow() {
 }
 
 // Vector embeds one text.
-func (e Builtin) Vector(text string) []float32 {
+func (Builtin) Vector(text string) []float32 {
 	toks := tokenize(text)
 	b := getBag(12 * len(toks))
 	defer b.release()
@@ -191,7 +183,7 @@ func (e Builtin) Vector(text string) []float32 {
 		b.add(hash1(kindWord, s), weight*wordWeight)
 		for _, p := range tok.parts {
 			if p = stem(normalizeWord(p)); p != s && !stopWords[p] {
-				b.add(hash1(kindPart, p), weight*partWeight)
+				b.add(hash1(kindWord, p), weight*partWeight) // "FastMCP" meets "MCP"
 			}
 		}
 		if cs := conceptsByStem[s]; len(cs) > 0 {
@@ -206,7 +198,7 @@ func (e Builtin) Vector(text string) []float32 {
 		}
 		prev = s
 	}
-	return b.project(e.Dimensions())
+	return b.project()
 }
 
 // appendGrams adds the character 3- to 5-grams of "<word>", each weighted
@@ -243,7 +235,8 @@ func (bg *bag) addGrams(word string, total float32) {
 
 // project sums the features into a signed, hashed, normalised vector.
 // A feature's value is its mean occurrence weight times 1+ln(count).
-func (b *bag) project(dims int) []float32 {
+func (b *bag) project() []float32 {
+	const dims = BuiltinDimensions
 	acc := make([]float64, dims)
 	for _, f := range b.feats {
 		n := float64(f.count)
@@ -251,7 +244,7 @@ func (b *bag) project(dims int) []float32 {
 		if f.hash&1 == 1 {
 			v = -v
 		}
-		acc[(f.hash>>1)%uint64(dims)] += v
+		acc[(f.hash>>1)%dims] += v
 	}
 	out := make([]float32, dims)
 	var norm float64

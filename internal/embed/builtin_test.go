@@ -141,6 +141,7 @@ func TestBuiltinSimilarity(t *testing.T) {
 	for _, c := range cases {
 		a, r, u := e.Vector(c.anchor), e.Vector(c.related), e.Vector(c.unrelated)
 		sr, su := Cosine(a, r), Cosine(a, u)
+		t.Logf("%-20s related %.3f unrelated %.3f", c.name, sr, su)
 		if sr <= su+0.05 {
 			t.Errorf("%s: cos(%q, %q) = %.3f, not clearly above cos(%q) = %.3f", c.name, c.anchor, c.related, sr, c.unrelated, su)
 		}

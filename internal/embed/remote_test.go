@@ -246,7 +246,7 @@ func TestRemoteErrors(t *testing.T) {
 	}
 	sleep := func(w http.ResponseWriter, r *http.Request, req embedRequest) {
 		select {
-		case <-time.After(2 * time.Second):
+		case <-time.After(10 * time.Second):
 		case <-r.Context().Done():
 		}
 	}
@@ -287,7 +287,7 @@ func TestRemoteErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("no error; got %v", out)
 			}
-			if time.Since(start) > time.Second {
+			if time.Since(start) > 5*time.Second {
 				t.Errorf("took %v: timeout not applied", time.Since(start))
 			}
 			msg := err.Error()

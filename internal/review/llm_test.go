@@ -216,7 +216,7 @@ func TestLLMServerErrors(t *testing.T) {
 func TestLLMTimeout(t *testing.T) {
 	s := newChatServer(t, func(w http.ResponseWriter, r *http.Request) {
 		select {
-		case <-time.After(2 * time.Second):
+		case <-time.After(10 * time.Second):
 		case <-r.Context().Done():
 		}
 	})
@@ -231,7 +231,7 @@ func TestLLMTimeout(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "timed out") {
 		t.Fatalf("context deadline: err = %v", err)
 	}
-	if d := time.Since(start); d > time.Second {
+	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %v", d)
 	}
 }

@@ -110,7 +110,8 @@ type finding struct {
 	rule *rule
 }
 
-// rule describes one kind of finding.
+// rule describes one kind of finding. Rules that share an id count as
+// one for scoring.
 type rule struct {
 	id         string
 	severity   string
@@ -131,12 +132,12 @@ func (c *checker) result() Result {
 	fs = slices.CompactFunc(fs, func(a, b finding) bool { return a.Finding == b.Finding })
 
 	cost := map[string]int{}
-	counted := map[*rule]int{}
+	counted := map[string]int{} // by rule id
 	highSafety := false
 	suggestions := []string{}
 	for _, f := range fs {
-		if counted[f.rule] < maxCountPerRule {
-			counted[f.rule]++
+		if counted[f.rule.id] < maxCountPerRule {
+			counted[f.rule.id]++
 			cost[f.Category] += severityCost[f.Severity]
 		}
 		if f.Category == Safety && f.Severity == High {

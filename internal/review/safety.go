@@ -25,17 +25,27 @@ type lineRule struct {
 	refine  func(m []string) (severity, message string)
 }
 
+// Advice shared by several rules.
+const (
+	suggestSecrets     = "Remove private keys and other secrets from the bundle, and rotate them: anything published here must be treated as leaked."
+	suggestEnv         = "Read secrets from the environment or a secret store at run time instead of writing them into files."
+	suggestPipe        = "Do not pipe downloads into a shell or interpreter: download, verify a checksum or signature, then run."
+	suggestDestructive = "Remove destructive commands; a skill must never wipe disks, home folders or the root file system."
+	suggestObfuscated  = "Ship code in readable form: encoded payloads that are decoded and executed cannot be reviewed."
+	suggestInvisible   = "Remove invisible and direction-changing Unicode characters: they can show reviewers different text than the agent reads."
+)
+
 var safetyRules = []lineRule{
 	// Secrets. Messages never repeat the secret: reviews are stored and
 	// shown, and must not spread what they found.
 	{
-		rule:    &rule{id: "private-key", severity: High, category: Safety, suggestion: "Remove private keys and other secrets from the bundle, and rotate them: anything published here must be treated as leaked."},
+		rule:    &rule{id: "private-key", severity: High, category: Safety, suggestion: suggestSecrets},
 		hints:   []string{"private key"},
 		re:      regexp.MustCompile(`-----BEGIN ((RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP|SSH2) )?PRIVATE KEY( BLOCK)?-----`),
 		message: "private key",
 	},
 	{
-		rule:  &rule{id: "aws-key", severity: High, category: Safety, suggestion: "Remove private keys and other secrets from the bundle, and rotate them: anything published here must be treated as leaked."},
+		rule:  &rule{id: "aws-key", severity: High, category: Safety, suggestion: suggestSecrets},
 		hints: []string{"akia", "asia", "abia", "acca"},
 		re:    regexp.MustCompile(`\b((?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16})\b`),
 		refine: func(m []string) (string, string) {
@@ -46,13 +56,13 @@ var safetyRules = []lineRule{
 		},
 	},
 	{
-		rule:    &rule{id: "aws-secret", severity: High, category: Safety, suggestion: "Remove private keys and other secrets from the bundle, and rotate them: anything published here must be treated as leaked."},
+		rule:    &rule{id: "aws-secret", severity: High, category: Safety, suggestion: suggestSecrets},
 		hints:   []string{"secret"},
 		re:      regexp.MustCompile(`(?i)aws.{0,20}secret.{0,20}[:=]\s*["']?[A-Za-z0-9/+]{40}\b`),
 		message: "AWS secret access key",
 	},
 	{
-		rule:  &rule{id: "token", severity: High, category: Safety, suggestion: "Remove private keys and other secrets from the bundle, and rotate them: anything published here must be treated as leaked."},
+		rule:  &rule{id: "token", severity: High, category: Safety, suggestion: suggestSecrets},
 		hints: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "sk-", "k_live_", "aiza", "glpat-", "hooks.slack.com"},
 		re: regexp.MustCompile(`\b(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}|xox[abposr]-[A-Za-z0-9-]{10,}|sk-(?:proj-|ant-(?:api|admin)\d\d-)?[A-Za-z0-9_-]{32,}|[rs]k_live_[A-Za-z0-9]{20,}|AIza[0-9A-Za-z_-]{35}|glpat-[A-Za-z0-9_-]{20,})\b` +
 			`|(https://hooks\.slack\.com/services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]+)`),
@@ -62,7 +72,7 @@ var safetyRules = []lineRule{
 		},
 	},
 	{
-		rule:  &rule{id: "generic-secret", severity: High, category: Safety, suggestion: "Read secrets from the environment or a secret store at run time instead of writing them into files."},
+		rule:  &rule{id: "generic-secret", severity: High, category: Safety, suggestion: suggestEnv},
 		hints: []string{"key", "secret", "token", "passw", "authorization", "credential"},
 		re:    regexp.MustCompile(`(?i)\b([a-z0-9_.-]*(?:api[_-]?key|apikey|secret|token|passwd|password|access[_-]?key|private[_-]?key|auth[_-]?token|authorization|credentials?)(?:[_.-][a-z0-9_.-]*)?)["']?\s*[:=]\s*["']([^"'\s]{16,})["']`),
 		refine: func(m []string) (string, string) {
@@ -73,7 +83,7 @@ var safetyRules = []lineRule{
 		},
 	},
 	{
-		rule:  &rule{id: "env-secret", severity: High, category: Safety, suggestion: "Read secrets from the environment or a secret store at run time instead of writing them into files."},
+		rule:  &rule{id: "env-secret", severity: High, category: Safety, suggestion: suggestEnv},
 		hints: []string{"key", "secret", "token", "passw"},
 		re:    regexp.MustCompile(`\b([A-Z0-9_]*(?:API_KEY|SECRET|TOKEN|PASSWORD|PASSWD|ACCESS_KEY)(?:_[A-Z0-9_]*)?)=([^\s"'$]{16,})`),
 		refine: func(m []string) (string, string) {
@@ -84,7 +94,7 @@ var safetyRules = []lineRule{
 		},
 	},
 	{
-		rule:  &rule{id: "bearer", severity: Medium, category: Safety, suggestion: "Read secrets from the environment or a secret store at run time instead of writing them into files."},
+		rule:  &rule{id: "bearer", severity: Medium, category: Safety, suggestion: suggestEnv},
 		hints: []string{"bearer"},
 		re:    regexp.MustCompile(`(?i)\bbearer\s+([A-Za-z0-9._~+/-]{30,}=*)`),
 		refine: func(m []string) (string, string) {
@@ -97,19 +107,19 @@ var safetyRules = []lineRule{
 
 	// Running code fetched from the network.
 	{
-		rule:    &rule{id: "pipe-to-shell", severity: High, category: Safety, suggestion: "Do not pipe downloads into a shell or interpreter: download, verify a checksum or signature, then run."},
+		rule:    &rule{id: "pipe-to-shell", severity: High, category: Safety, suggestion: suggestPipe},
 		re:      regexp.MustCompile(`(?i)\b(curl|wget|fetch)\b[^|\n]*\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:env\s+)?(?:(?:ba|z|k|da|c|tc|fi)?sh|python[0-9.]*|perl|ruby|node|php)\b`),
 		message: "downloads code and pipes it straight into a shell or interpreter",
 		hints:   []string{"curl", "wget", "fetch"},
 	},
 	{
-		rule:    &rule{id: "pipe-to-shell", severity: High, category: Safety},
+		rule:    &rule{id: "pipe-to-shell", severity: High, category: Safety, suggestion: suggestPipe},
 		re:      regexp.MustCompile(`(?i)\b(?:(?:ba|z|k|da)?sh|source|\.|eval)\s+(?:-c\s+)?["']?(?:<\(|\$\(|` + "`" + `)\s*(?:curl|wget)\b`),
 		message: "runs a downloaded script through command substitution",
 		hints:   []string{"curl", "wget"},
 	},
 	{
-		rule:    &rule{id: "pipe-to-shell", severity: High, category: Safety},
+		rule:    &rule{id: "pipe-to-shell", severity: High, category: Safety, suggestion: suggestPipe},
 		re:      regexp.MustCompile(`(?i)\b(?:iwr|irm|invoke-webrequest|invoke-restmethod|downloadstring)\b[^\n]*\|\s*iex\b|\biex\s*\(\s*(?:new-object\s+net\.webclient|iwr|irm|invoke-webrequest|invoke-restmethod)`),
 		message: "downloads code and runs it with Invoke-Expression",
 		hints:   []string{"iex"},
@@ -123,19 +133,19 @@ var safetyRules = []lineRule{
 
 	// Destroying data.
 	{
-		rule:    &rule{id: "destructive", severity: High, category: Safety, suggestion: "Remove destructive commands; a skill must never wipe disks, home folders or the root file system."},
+		rule:    &rule{id: "destructive", severity: High, category: Safety, suggestion: suggestDestructive},
 		re:      regexp.MustCompile(`\bmkfs(\.[a-z0-9]+)?\b|\bwipefs\b|\bdd\b[^\n]*\bof=/dev/(?:sd|hd|nvme|xvd|vd|disk|rdisk|mmcblk)|>\s*/dev/(?:sd[a-z]|nvme\d|hd[a-z]|disk\d)`),
 		message: "overwrites a disk or file system",
 		hints:   []string{"mkfs", "wipefs", "/dev/"},
 	},
 	{
-		rule:    &rule{id: "destructive", severity: High, category: Safety},
+		rule:    &rule{id: "destructive", severity: High, category: Safety, suggestion: suggestDestructive},
 		re:      regexp.MustCompile(`:\(\)\s*\{\s*:\s*\|\s*:\s*&\s*\}\s*;\s*:`),
 		message: "fork bomb",
 		hints:   []string{":("},
 	},
 	{
-		rule:    &rule{id: "destructive", severity: Medium, category: Safety},
+		rule:    &rule{id: "destructive", severity: Medium, category: Safety, suggestion: suggestDestructive},
 		re:      regexp.MustCompile(`\bchmod\s+(?:-R\s+)?0?777\s+/(?:\s|$)|\bchown\s+-R\s+\S+\s+/(?:\s|$)`),
 		message: "changes permissions or ownership of the whole file system",
 		hints:   []string{"chmod", "chown"},
@@ -143,25 +153,25 @@ var safetyRules = []lineRule{
 
 	// Hiding what runs.
 	{
-		rule:    &rule{id: "obfuscated", severity: High, category: Safety, suggestion: "Ship code in readable form: encoded payloads that are decoded and executed cannot be reviewed."},
+		rule:    &rule{id: "obfuscated", severity: High, category: Safety, suggestion: suggestObfuscated},
 		re:      regexp.MustCompile(`(?i)\bbase64\s+(?:-d|--decode|-D)\b[^\n]*\|\s*(?:sudo\s+)?(?:(?:ba|z|k|da)?sh|python[0-9.]*|perl|ruby|node)\b`),
 		message: "decodes a base64 payload and runs it",
 		hints:   []string{"base64"},
 	},
 	{
-		rule:    &rule{id: "obfuscated", severity: High, category: Safety},
+		rule:    &rule{id: "obfuscated", severity: High, category: Safety, suggestion: suggestObfuscated},
 		re:      regexp.MustCompile(`(?i)\beval\b[^\n]*(?:base64|b64decode|atob\s*\(|fromcharcode|unhexlify|\\x[0-9a-f]{2})|\bexec\s*\([^\n]*(?:b64decode|unhexlify|zlib\.decompress|marshal\.loads|codecs\.decode)|\bnew\s+Function\s*\([^\n]*atob\s*\(`),
 		message: "evaluates a decoded string",
 		hints:   []string{"eval", "exec", "function"},
 	},
 	{
-		rule:    &rule{id: "obfuscated", severity: Medium, category: Safety},
+		rule:    &rule{id: "obfuscated", severity: Medium, category: Safety, suggestion: suggestObfuscated},
 		re:      regexp.MustCompile(`(?:\\x[0-9a-fA-F]{2}){24,}`),
 		message: "long hex-escaped string",
 		hints:   []string{`\x`},
 	},
 	{
-		rule:   &rule{id: "blob", severity: Low, category: Safety},
+		rule:   &rule{id: "blob", severity: Low, category: Safety, suggestion: suggestObfuscated},
 		minLen: 200,
 		re:     regexp.MustCompile(`(base64,)?[A-Za-z0-9+/]{200,}={0,2}`),
 		refine: func(m []string) (string, string) {
@@ -200,11 +210,11 @@ var safetyRules = []lineRule{
 }
 
 var (
-	ruleRmRoot = &rule{id: "rm-root", severity: High, category: Safety, suggestion: "Remove destructive commands; a skill must never wipe disks, home folders or the root file system."}
+	ruleRmRoot = &rule{id: "rm-root", severity: High, category: Safety, suggestion: suggestDestructive}
 	ruleRmVar  = &rule{id: "rm-var", severity: Medium, category: Safety, suggestion: `Guard deletions of "$VAR/" paths with ${VAR:?} so an empty variable cannot expand to /.`}
-	ruleBidi   = &rule{id: "bidi", severity: Medium, category: Safety, suggestion: "Remove invisible and direction-changing Unicode characters: they can show reviewers different text than the agent reads."}
-	ruleTags   = &rule{id: "unicode-tags", severity: High, category: Safety, suggestion: "Remove invisible and direction-changing Unicode characters: they can show reviewers different text than the agent reads."}
-	ruleZW     = &rule{id: "zero-width", severity: Low, category: Safety, suggestion: "Remove invisible and direction-changing Unicode characters: they can show reviewers different text than the agent reads."}
+	ruleBidi   = &rule{id: "bidi", severity: Medium, category: Safety, suggestion: suggestInvisible}
+	ruleTags   = &rule{id: "unicode-tags", severity: High, category: Safety, suggestion: suggestInvisible}
+	ruleZW     = &rule{id: "zero-width", severity: Low, category: Safety, suggestion: suggestInvisible}
 )
 
 // checkSafety scans every text file of the bundle, line by line.
