@@ -94,6 +94,9 @@ func (api *API) routes() []route {
 		{"GET", "/api/v1/skills/{name}/stats", api.stats},
 		{"POST", "/api/v1/usage", api.recordUsage},
 		{"GET", "/api/v1/audit", api.audit},
+		{"GET", "/api/v1/search", api.search},
+		{"GET", "/api/v1/skills/{name}/similar", api.similar},
+		{"GET", "/api/v1/skills/{name}/embedding", api.embedding},
 		{"GET", "/api/v1/settings", api.getSettings},
 		{"PATCH", "/api/v1/settings", api.patchSettings},
 	}
@@ -177,7 +180,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	// the body is read as JSON either way.
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") &&
 		!strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
-		return &service.Error{Kind: service.Invalid, Msg: "send the body as application/json"}
+		return &unsupportedMediaError{"send the body as application/json, not " + strconv.Quote(ct)}
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
 	dec.DisallowUnknownFields()

@@ -60,11 +60,22 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		WriteProblem(w, r, Problem{Type: k.typ, Title: k.title, Status: k.status, Detail: "the request body is larger than the limit of " + itoa64(mbe.Limit) + " bytes"})
 		return
 	}
+	var ume *unsupportedMediaError
+	if errors.As(err, &ume) {
+		WriteProblem(w, r, Problem{Type: "/problems/unsupported-media-type", Title: "Unsupported media type",
+			Status: http.StatusUnsupportedMediaType, Detail: ume.msg})
+		return
+	}
 	kind := service.KindOf(err)
 	k := kinds[kind]
 	p := Problem{Type: k.typ, Title: k.title, Status: k.status}
 	if e, ok := service.AsError(err); ok {
 		p.Detail, p.Problems = e.Msg, e.Problems
+	}
+	if kind == service.Invalid && len(p.Problems) > 0 {
+		// A bundle that fails validation has a type of its own, so that
+		// clients can show the per-file problems.
+		p.Type, p.Title = "/problems/invalid-bundle", "Invalid skill bundle"
 	}
 	switch kind {
 	case service.Internal:
@@ -76,6 +87,12 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 	WriteProblem(w, r, p)
 }
+
+// unsupportedMediaError is a body sent with a content type the route does
+// not take (415).
+type unsupportedMediaError struct{ msg string }
+
+func (e *unsupportedMediaError) Error() string { return e.msg }
 
 func badRequest(w http.ResponseWriter, r *http.Request, detail string) {
 	k := kinds[service.Invalid]

@@ -37,8 +37,8 @@ func (api *API) readBundle(w http.ResponseWriter, r *http.Request) ([]bundle.Fil
 	case "multipart/form-data":
 		return readMultipart(multipart.NewReader(body, params["boundary"]), fields)
 	}
-	return nil, "", nil, &service.Error{Kind: service.Invalid,
-		Msg: "send the bundle as application/zip, application/gzip (tar.gz) or multipart/form-data files, not " + strconv.Quote(ct)}
+	return nil, "", nil, &unsupportedMediaError{
+		"send the bundle as application/zip, application/gzip (tar.gz) or multipart/form-data files, not " + strconv.Quote(ct)}
 }
 
 func readMultipart(mr *multipart.Reader, fields map[string]string) ([]bundle.File, string, map[string]string, error) {
