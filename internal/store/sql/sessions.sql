@@ -1,0 +1,73 @@
+-- name: LoginLinkInsert
+INSERT INTO login_links (tenant_id, user_id, token_hash, expires_at)
+VALUES (current_setting('app.current_tenant_id')::uuid, $1, $2, $3)
+RETURNING id;
+
+-- name: LoginLinkByHash
+-- Locks the link, so two concurrent redemptions cannot both succeed.
+SELECT id, user_id, expires_at, used_at FROM login_links WHERE token_hash = $1 FOR UPDATE;
+
+-- name: LoginLinkPeek
+SELECT l.id, l.user_id, l.expires_at, l.used_at, u.email
+FROM login_links l JOIN users u ON u.id = l.user_id WHERE l.token_hash = $1;
+
+-- name: LoginLinkUse
+UPDATE login_links SET used_at = now() WHERE id = $1 AND used_at IS NULL;
+
+-- name: SessionInsert
+INSERT INTO web_sessions (tenant_id, user_id, token_hash, csrf_token, expires_at)
+VALUES (current_setting('app.current_tenant_id')::uuid, $1, $2, $3, $4)
+RETURNING id, created_at;
+
+-- name: SessionByHash
+-- The session with its user and tenant: row-level security lets the app
+-- read its own tenant's row only.
+SELECT s.id, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at,
+       u.email, u.name, u.role, u.active, t.slug, t.name, t.active
+FROM web_sessions s
+JOIN users u ON u.id = s.user_id
+JOIN tenants t ON t.id = s.tenant_id
+WHERE s.token_hash = $1;
+
+-- name: SessionTouch
+UPDATE web_sessions SET last_seen_at = now() WHERE id = $1;
+
+-- name: SessionDelete
+DELETE FROM web_sessions WHERE id = $1;
+
+-- name: SessionDeleteUser
+DELETE FROM web_sessions WHERE user_id = $1;
+
+-- name: SessionDeleteExpired
+DELETE FROM web_sessions WHERE expires_at < now() OR last_seen_at < $1;
+
+-- name: TenantSelf
+SELECT id, slug, name, coalesce(email_domain, ''), active FROM tenants WHERE id = current_setting('app.current_tenant_id')::uuid;
+
+-- name: ActivityDaily
+-- Tenant-wide usage per day and event, for the admin analytics page.
+SELECT date_trunc('day', created_at AT TIME ZONE 'UTC')::date AS day, event, count(*)
+FROM usage_events WHERE created_at >= $1 AND created_at < $2
+GROUP BY 1, 2 ORDER BY 1, 2;
+
+-- name: ActivityTopSkills
+SELECT s.name, count(*) AS uses, count(DISTINCT e.user_id) AS users
+FROM usage_events e JOIN skills s ON s.id = e.skill_id
+WHERE e.created_at >= $1 AND e.created_at < $2
+GROUP BY s.name ORDER BY uses DESC, s.name LIMIT $3;
+
+-- name: ActivityTopUsers
+SELECT u.email, count(*) AS uses, max(e.created_at) AS last_use
+FROM usage_events e JOIN users u ON u.id = e.user_id
+WHERE e.created_at >= $1 AND e.created_at < $2
+GROUP BY u.email ORDER BY uses DESC, u.email LIMIT $3;
+
+-- name: ActivityActiveUsers
+SELECT count(DISTINCT user_id) FROM usage_events WHERE created_at >= $1 AND created_at < $2;
+
+-- name: ReviewDecide
+-- Moves an in_review skill to published (approve) or back to draft (reject).
+UPDATE skills SET status = $2,
+       published_version = CASE WHEN $2 = 'published' THEN latest_version ELSE published_version END,
+       published_at = CASE WHEN $2 = 'published' THEN now() ELSE published_at END, updated_at = now()
+WHERE id = $1 AND status = 'in_review';
