@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/skillvault/skillvault/internal/database"
 	"github.com/skillvault/skillvault/internal/server"
@@ -79,7 +80,8 @@ func serve(ctx context.Context, e *env, args []string) int {
 		return fail(e, "refusing to serve: %v", err)
 	}
 
-	svc := service.New(db, service.Options{Logger: e.log})
+	svc := service.New(db, service.Options{Logger: e.log, Embed: service.EmbedConfig{OpenAIKey: e.getenv("SKILLVAULT_EMBEDDING_API_KEY")}})
+	go svc.RunEmbedder(ctx, 2*time.Second)
 	srv := server.New(svc, server.Config{Addr: *addr, BaseDomain: strings.ToLower(*base), Logger: e.log, RateLimit: *rateLimit, Ready: checkVerified})
 
 	ln, err := net.Listen("tcp", *addr)

@@ -101,3 +101,13 @@ func (db *DB) WriteGlobalAudit(ctx context.Context, e GlobalEvent) error {
 	}
 	return nil
 }
+
+// TenantsWithDueEmbeddings names tenants whose skills wait for an
+// embedding, so the background worker knows which scopes to open.
+func (db *DB) TenantsWithDueEmbeddings(ctx context.Context, limit int) ([]uuid.UUID, error) {
+	rows, err := db.pool.Query(ctx, "SELECT tenant_id FROM tenants_with_due_embeddings($1)", limit)
+	if err != nil {
+		return nil, fmt.Errorf("database: due embeddings: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+}

@@ -110,6 +110,7 @@ var Lookups = []string{
 	"lookup_tenant_by_host(text)",
 	"lookup_tenant_by_email_domain(text)",
 	"write_global_audit(text, text, jsonb, text, text, text)",
+	"tenants_with_due_embeddings(integer)",
 }
 
 // resolverGrants are what the look-up functions read and write, as their
@@ -119,6 +120,8 @@ var resolverGrants = map[string][]string{
 	"users":      {"SELECT"},
 	"tenants":    {"SELECT"},
 	"audit_logs": {"INSERT"},
+	// tenants_with_due_embeddings
+	"skill_embeddings": {"SELECT"},
 }
 
 // AuditTriggers must exist and be enabled on audit_logs.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/skillvault/skillvault/internal/api"
 	"github.com/skillvault/skillvault/internal/database"
+	"github.com/skillvault/skillvault/internal/service"
 )
 
 type metrics struct {
@@ -16,7 +17,8 @@ type metrics struct {
 	latency  *prometheus.HistogramVec
 }
 
-func newMetrics(reg *prometheus.Registry, db *database.DB) *metrics {
+func newMetrics(reg *prometheus.Registry, svc *service.Service) *metrics {
+	db := svc.DB()
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "skillvault_http_requests_total",
 			Help: "HTTP requests by route pattern, method and status."}, []string{"route", "method", "status"}),
@@ -35,6 +37,12 @@ func newMetrics(reg *prometheus.Registry, db *database.DB) *metrics {
 		func() float64 { return float64(db.Stats().AcquireCount) }))
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "skillvault_db_pool_acquire_wait_seconds_total", Help: "Time spent waiting for a connection."},
 		func() float64 { return db.Stats().AcquireWait.Seconds() }))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "skillvault_embeddings_stored_total", Help: "Skill vectors computed and stored."},
+		func() float64 { return float64(svc.Counters().Embedded.Load()) }))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "skillvault_embedding_failures_total", Help: "Skill embeddings that failed (each is retried with backoff)."},
+		func() float64 { return float64(svc.Counters().Failed.Load()) }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "skillvault_vector_cache_bytes", Help: "Memory held by the per-tenant vector caches."},
+		func() float64 { return float64(svc.CacheBytes()) }))
 	return m
 }
 

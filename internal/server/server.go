@@ -53,7 +53,7 @@ func New(svc *service.Service, cfg Config) *Server {
 	s.API.Register(s.Mux)
 	s.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	s.Mux.HandleFunc("GET /readyz", s.readyz)
-	m := newMetrics(s.reg, svc.DB())
+	m := newMetrics(s.reg, svc)
 	s.Mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	s.handler = s.recoverer(m.instrument(s.Mux, s.accessLog()))
 	return s

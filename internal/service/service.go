@@ -30,12 +30,18 @@ type Service struct {
 
 	touchMu sync.Mutex
 	touched map[uuid.UUID]time.Time // API key last_used_at throttle
+
+	embedders embedders
+	vectors   vectorCache
+	counters  EmbedCounters
+	wake      chan struct{}
 }
 
 // Options configure a Service.
 type Options struct {
 	Logger *slog.Logger
 	Limits bundle.Limits
+	Embed  EmbedConfig
 }
 
 // New returns a Service over db.
@@ -43,7 +49,8 @@ func New(db *database.DB, opt Options) *Service {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, log: opt.Logger, limits: opt.Limits, touched: map[uuid.UUID]time.Time{}}
+	return &Service{db: db, log: opt.Logger, limits: opt.Limits, touched: map[uuid.UUID]time.Time{},
+		embedders: embedders{cfg: opt.Embed}, wake: make(chan struct{}, 1)}
 }
 
 // DB returns the database, for health checks and metrics.

@@ -34,6 +34,9 @@ type Published struct {
 	Created   bool              `json:"created"`   // a new version was stored
 	Unchanged bool              `json:"unchanged"` // the bundle equals the latest version
 	Message   string            `json:"message"`
+	// PossibleDuplicates are existing skills very like a new one: a
+	// warning, not a refusal.
+	PossibleDuplicates []Duplicate `json:"possible_duplicates,omitempty"`
 }
 
 var tagRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
@@ -153,6 +156,9 @@ func (s *Service) CreateSkill(ctx context.Context, a Actor, files []bundle.File,
 		if err := store.SetSkillContent(ctx, q, id, b.Title, b.Frontmatter.Description, b.Body, 1); err != nil {
 			return err
 		}
+		if err := s.enqueueEmbedding(ctx, q, id, b.Frontmatter.Name, b.Title, b.Frontmatter.Description, b.Body); err != nil {
+			return err
+		}
 		if err := s.audit(ctx, q, a, "skill.create", "success", "skill", b.Frontmatter.Name,
 			map[string]any{"version": 1, "digest": b.Digest, "visibility": o.Visibility}); err != nil {
 			return err
@@ -165,6 +171,9 @@ func (s *Service) CreateSkill(ctx context.Context, a Actor, files []bundle.File,
 		}
 		return s.fill(ctx, q, &out, b.Frontmatter.Name)
 	})
+	if err == nil {
+		out.PossibleDuplicates = s.possibleDuplicates(ctx, a, out.Skill, b.Body)
+	}
 	return out, err
 }
 
@@ -242,6 +251,9 @@ func (s *Service) AddVersion(ctx context.Context, a Actor, name string, files []
 			return err
 		}
 		if err := store.SetSkillContent(ctx, q, sk.ID, b.Title, b.Frontmatter.Description, b.Body, n); err != nil {
+			return err
+		}
+		if err := s.enqueueEmbedding(ctx, q, sk.ID, name, b.Title, b.Frontmatter.Description, b.Body); err != nil {
 			return err
 		}
 		if err := s.audit(ctx, q, a, "skill.update", "success", "skill", name, map[string]any{"version": n, "digest": b.Digest}); err != nil {
@@ -637,6 +649,9 @@ func (s *Service) Fork(ctx context.Context, a Actor, name, newName string) (Publ
 			return err
 		}
 		if err := store.SetSkillContent(ctx, q, id, b.Title, b.Frontmatter.Description, b.Body, 1); err != nil {
+			return err
+		}
+		if err := s.enqueueEmbedding(ctx, q, id, b.Frontmatter.Name, b.Title, b.Frontmatter.Description, b.Body); err != nil {
 			return err
 		}
 		if err := s.audit(ctx, q, a, "skill.create", "success", "skill", newName,

@@ -1,0 +1,256 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/skillvault/skillvault/internal/database"
+	"github.com/skillvault/skillvault/internal/embed"
+	"github.com/skillvault/skillvault/internal/store"
+)
+
+// EmbedConfig is the server-side part of embedding: secrets never live in
+// the settings table.
+type EmbedConfig struct {
+	OpenAIKey string // API key for OpenAI-compatible providers
+	Client    *http.Client
+}
+
+// EmbedCounters are visible in metrics.
+type EmbedCounters struct {
+	Embedded, Failed atomic.Int64
+}
+
+// embedText is what a skill's vector is computed from.
+func embedText(name, title, description, body string) string {
+	if len(body) > 8000 {
+		body = body[:8000]
+	}
+	return name + "\n" + title + "\n" + description + "\n" + body
+}
+
+func inputHash(model, text string) string {
+	h := sha256.Sum256([]byte(model + "\x00" + text))
+	return hex.EncodeToString(h[:])
+}
+
+// embedders caches one Embedder per provider configuration.
+type embedders struct {
+	mu  sync.Mutex
+	cfg EmbedConfig
+	m   map[string]embed.Embedder
+}
+
+func (e *embedders) get(st store.Settings) (embed.Embedder, error) {
+	c := embed.Config{Provider: st.EmbeddingProvider, URL: st.EmbeddingURL, Model: st.EmbeddingModel}
+	if c.Provider == "openai" {
+		c.APIKey = e.cfg.OpenAIKey
+	}
+	key := c.Provider + "\x00" + c.URL + "\x00" + c.Model
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if em, ok := e.m[key]; ok {
+		return em, nil
+	}
+	em, err := embed.New(c, e.cfg.Client)
+	if err != nil {
+		return nil, err
+	}
+	if e.m == nil {
+		e.m = map[string]embed.Embedder{}
+	}
+	e.m[key] = em
+	return em, nil
+}
+
+// modelName is what the settings select, known before any remote call.
+func modelName(st store.Settings) string {
+	if st.EmbeddingProvider == "" || st.EmbeddingProvider == "builtin" {
+		return embed.BuiltinModel
+	}
+	return st.EmbeddingProvider + ":" + st.EmbeddingModel
+}
+
+// enqueueEmbedding marks a skill for embedding in the transaction that
+// changed it, so a crash after commit loses nothing: the worker finds it.
+func (s *Service) enqueueEmbedding(ctx context.Context, q database.Q, id uuid.UUID, name, title, description, body string) error {
+	st, err := s.settingsIn(ctx, q)
+	if err != nil {
+		return err
+	}
+	m := modelName(st)
+	if err := store.EnqueueEmbedding(ctx, q, id, m, inputHash(m, embedText(name, title, description, body))); err != nil {
+		return err
+	}
+	s.poke()
+	return nil
+}
+
+func (s *Service) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// RunEmbedder embeds due skills until ctx ends: on a poke after a publish,
+// and every interval to pick up retries and other processes' work.
+func (s *Service) RunEmbedder(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		s.EmbedDue(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-s.wake:
+		}
+	}
+}
+
+// EmbedDue embeds the due skills of every tenant that has some, and
+// returns how many vectors it stored.
+func (s *Service) EmbedDue(ctx context.Context) int {
+	tenants, err := s.db.TenantsWithDueEmbeddings(ctx, 100)
+	if err != nil {
+		s.log.Warn("embedding worker: list tenants", "err", err)
+		return 0
+	}
+	n := 0
+	for _, t := range tenants {
+		for {
+			k, err := s.embedBatch(ctx, System(t), 32)
+			n += k
+			if err != nil {
+				s.log.Warn("embedding worker", "tenant", t, "err", err)
+				break
+			}
+			if k == 0 {
+				break
+			}
+		}
+	}
+	return n
+}
+
+// embedBatch embeds up to limit due skills of one tenant. The remote call
+// runs outside any transaction; results are stored only if the skill has
+// not changed meanwhile.
+func (s *Service) embedBatch(ctx context.Context, a Actor, limit int) (int, error) {
+	var jobs []store.EmbedJob
+	var st store.Settings
+	err := s.db.Write(ctx, a.scope(), func(q database.Q) error {
+		var err error
+		if st, err = s.settingsIn(ctx, q); err != nil {
+			return err
+		}
+		jobs, err = store.DueEmbeddings(ctx, q, limit)
+		return err
+	})
+	if err != nil || len(jobs) == 0 {
+		return 0, err
+	}
+	texts := make([]string, len(jobs))
+	for i, j := range jobs {
+		texts[i] = embedText(j.Name, j.Title, j.Description, j.Body)
+	}
+	var vecs [][]float32
+	em, err := s.embedders.get(st)
+	if err == nil {
+		vecs, err = em.Embed(ctx, texts)
+	}
+	stored := 0
+	werr := s.db.Write(ctx, a.scope(), func(q database.Q) error {
+		for i, j := range jobs {
+			if err != nil {
+				if ferr := store.FailEmbedding(ctx, q, j.SkillID, err.Error(), j.InputHash); ferr != nil {
+					return ferr
+				}
+				s.counters.Failed.Add(1)
+				continue
+			}
+			if serr := store.StoreEmbedding(ctx, q, j.SkillID, modelName(st), vecs[i], j.InputHash); serr != nil {
+				return serr
+			}
+			stored++
+			s.counters.Embedded.Add(1)
+		}
+		return nil
+	})
+	if werr != nil {
+		return 0, werr
+	}
+	if err != nil {
+		// Failures are recorded per skill with a retry time; report none
+		// stored so the caller moves on to the next tenant.
+		return 0, nil
+	}
+	return stored, nil
+}
+
+// Counters returns the embedding counters, for metrics.
+func (s *Service) Counters() *EmbedCounters { return &s.counters }
+
+// Reindex re-queues every skill of a tenant for embedding with the current
+// provider and embeds them, calling progress after each batch.
+func (s *Service) Reindex(ctx context.Context, a Actor, progress func(done, total int)) error {
+	if err := a.need("admin"); err != nil {
+		return err
+	}
+	sys := System(a.TenantID)
+	var total int
+	err := s.db.Write(ctx, sys.scope(), func(q database.Q) error {
+		jobs, err := store.AllSkillTexts(ctx, q)
+		if err != nil {
+			return err
+		}
+		total = len(jobs)
+		for _, j := range jobs {
+			if err := s.enqueueEmbedding(ctx, q, j.SkillID, j.Name, j.Title, j.Description, j.Body); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	done := 0
+	if progress != nil {
+		progress(0, total)
+	}
+	for {
+		k, err := s.embedBatch(ctx, sys, 64)
+		if err != nil {
+			return err
+		}
+		if k == 0 {
+			break
+		}
+		done += k
+		if progress != nil {
+			progress(min(done, total), total)
+		}
+	}
+	var counts map[string]int64
+	err = s.db.Read(ctx, sys.scope(), func(q database.Q) error {
+		var err error
+		counts, err = store.EmbeddingCounts(ctx, q)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if counts["failed"] > 0 {
+		return &Error{Kind: Unavailable, Msg: itoa(int(counts["failed"])) + " skills failed to embed; they will be retried (see the skill's embedding state)"}
+	}
+	return nil
+}

@@ -1,0 +1,402 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/skillvault/skillvault/internal/database"
+	"github.com/skillvault/skillvault/internal/store"
+)
+
+// vectorCache holds each tenant's ready vectors in memory for exact cosine
+// ranking. An entry is valid while the tenant's embedding stamp (count and
+// last change of ready vectors, read in the tenant's scope) is unchanged,
+// so a vector written by another server process is seen at the next query.
+type vectorCache struct {
+	mu sync.Mutex
+	m  map[uuid.UUID]*tenantVectors
+}
+
+type tenantVectors struct {
+	stamp, model string
+	dims         int
+	ids          []uuid.UUID
+	flat         []float32 // len(ids) * dims
+}
+
+// Bytes is the memory the entry's vectors take.
+func (t *tenantVectors) Bytes() int { return len(t.flat)*4 + len(t.ids)*16 }
+
+// CacheBytes reports the memory of every tenant's cached vectors.
+func (s *Service) CacheBytes() int {
+	s.vectors.mu.Lock()
+	defer s.vectors.mu.Unlock()
+	n := 0
+	for _, t := range s.vectors.m {
+		n += t.Bytes()
+	}
+	return n
+}
+
+// tenantVectors returns the tenant's current vectors of model, loading
+// them when the stamp moved. The load runs in a system scope: visibility is
+// applied to the ranked ids afterwards, in the caller's scope.
+func (s *Service) tenantVectors(ctx context.Context, tenant uuid.UUID, model, stamp string) (*tenantVectors, error) {
+	s.vectors.mu.Lock()
+	if s.vectors.m == nil {
+		s.vectors.m = map[uuid.UUID]*tenantVectors{}
+	}
+	tv := s.vectors.m[tenant]
+	s.vectors.mu.Unlock()
+	if tv != nil && tv.stamp == stamp && tv.model == model {
+		return tv, nil
+	}
+	tv = &tenantVectors{stamp: stamp, model: model}
+	err := s.db.Read(ctx, System(tenant).scope(), func(q database.Q) error {
+		return store.EmbeddingVectors(ctx, q, model, func(id uuid.UUID, v []float32) {
+			if tv.dims == 0 {
+				tv.dims = len(v)
+			}
+			if len(v) != tv.dims {
+				return // a stray vector of another size cannot be compared
+			}
+			tv.ids = append(tv.ids, id)
+			tv.flat = append(tv.flat, v...)
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.vectors.mu.Lock()
+	s.vectors.m[tenant] = tv
+	s.vectors.mu.Unlock()
+	return tv, nil
+}
+
+// rank returns the n ids most similar to v, best first.
+func (t *tenantVectors) rank(v []float32, n int, skip uuid.UUID) []store.Ranked {
+	if t.dims == 0 || len(v) != t.dims {
+		return nil
+	}
+	out := make([]store.Ranked, 0, len(t.ids))
+	for i, id := range t.ids {
+		if id == skip {
+			continue
+		}
+		row := t.flat[i*t.dims : (i+1)*t.dims]
+		var dot float32
+		for j, x := range row {
+			dot += x * v[j]
+		}
+		out = append(out, store.Ranked{ID: id, Score: float64(dot)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Score > out[j].Score })
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// SearchQuery is a search request.
+type SearchQuery struct {
+	Text   string
+	Mode   string // hybrid (default), keyword or semantic
+	Filter store.SearchFilter
+	Limit  int
+	Offset int
+}
+
+// SearchHit is one result, with why it matched.
+type SearchHit struct {
+	Name          string    `json:"name"`
+	Title         string    `json:"title"`
+	Description   string    `json:"description"`
+	Category      string    `json:"category"`
+	Tags          []string  `json:"tags"`
+	Status        string    `json:"status"`
+	Visibility    string    `json:"visibility"`
+	Version       int       `json:"version"`
+	Digest        string    `json:"digest"`
+	RatingAverage float64   `json:"rating_average"`
+	RatingCount   int       `json:"rating_count"`
+	Uses          int64     `json:"uses"`
+	Score         float64   `json:"score"`
+	Matched       []string  `json:"matched"`
+	Snippet       string    `json:"snippet,omitempty"`
+	ID            uuid.UUID `json:"-"`
+}
+
+// rrfK is the reciprocal-rank fusion constant of DESIGN.md §6.
+const rrfK = 60
+
+// candidates is how many ids each list contributes before filtering.
+const candidates = 200
+
+// Search finds skills for a plain-language request among those the actor
+// may see.
+func (s *Service) Search(ctx context.Context, a Actor, sq SearchQuery) ([]SearchHit, error) {
+	if err := a.needRead(); err != nil {
+		return nil, err
+	}
+	sq.Text = strings.TrimSpace(sq.Text)
+	if sq.Text == "" {
+		return nil, invalidf("the query is empty: pass q=what you need a skill for")
+	}
+	if len(sq.Text) > 1000 {
+		return nil, invalidf("the query is longer than 1000 characters")
+	}
+	if sq.Mode == "" {
+		sq.Mode = "hybrid"
+	}
+	if sq.Mode != "hybrid" && sq.Mode != "keyword" && sq.Mode != "semantic" {
+		return nil, invalidf("mode must be hybrid, keyword or semantic, not %q", sq.Mode)
+	}
+	if sq.Limit <= 0 || sq.Limit > 100 {
+		sq.Limit = 20
+	}
+	want := sq.Offset + sq.Limit
+
+	var keyword []store.Ranked
+	var st store.Settings
+	var stamp string
+	err := s.db.Read(ctx, a.scope(), func(q database.Q) error {
+		var err error
+		if st, err = store.GetSettings(ctx, q); errors.Is(err, store.ErrNotFound) {
+			st = store.Settings{EmbeddingProvider: "builtin", SemanticSearchEnabled: true}
+		} else if err != nil {
+			return err
+		}
+		if sq.Mode != "semantic" {
+			if keyword, err = store.KeywordSearch(ctx, q, sq.Text, sq.Filter, max(candidates, want)); err != nil {
+				return err
+			}
+		}
+		if sq.Mode != "keyword" && st.SemanticSearchEnabled {
+			stamp, err = store.EmbeddingStamp(ctx, q)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if sq.Mode == "semantic" && !st.SemanticSearchEnabled {
+		return nil, invalidf("semantic search is turned off for this tenant (semantic_search_enabled)")
+	}
+	var semantic []store.Ranked
+	if sq.Mode != "keyword" && st.SemanticSearchEnabled {
+		semantic, err = s.semantic(ctx, a, st, stamp, sq.Text, max(candidates, want), uuid.Nil)
+		if err != nil {
+			if sq.Mode == "semantic" {
+				return nil, err
+			}
+			// Hybrid degrades to keyword when the embedder is down.
+			s.log.Warn("semantic search failed; keyword results only", "tenant", a.TenantID, "err", err)
+		}
+	}
+	return s.fuse(ctx, a, sq, keyword, semantic)
+}
+
+// semantic ranks the tenant's vectors against text.
+func (s *Service) semantic(ctx context.Context, a Actor, st store.Settings, stamp, text string, n int, skip uuid.UUID) ([]store.Ranked, error) {
+	em, err := s.embedders.get(st)
+	if err != nil {
+		return nil, err
+	}
+	vecs, err := em.Embed(ctx, []string{text})
+	if err != nil {
+		return nil, &Error{Kind: Unavailable, Msg: "the embedding provider failed: " + err.Error()}
+	}
+	tv, err := s.tenantVectors(ctx, a.TenantID, modelName(st), stamp)
+	if err != nil {
+		return nil, err
+	}
+	return tv.rank(vecs[0], n, skip), nil
+}
+
+// fuse merges the ranked lists (reciprocal-rank fusion when both are
+// present), then keeps the ids the actor may see and the filters allow.
+func (s *Service) fuse(ctx context.Context, a Actor, sq SearchQuery, keyword, semantic []store.Ranked) ([]SearchHit, error) {
+	type agg struct {
+		score   float64
+		matched []string
+	}
+	scores := map[uuid.UUID]*agg{}
+	add := func(list []store.Ranked, kind string) {
+		for i, r := range list {
+			g := scores[r.ID]
+			if g == nil {
+				g = &agg{}
+				scores[r.ID] = g
+			}
+			switch sq.Mode {
+			case "hybrid":
+				g.score += 1.0 / float64(rrfK+i+1)
+			default:
+				g.score = r.Score
+			}
+			g.matched = append(g.matched, fmt.Sprintf("%s #%d (%.3f)", kind, i+1, r.Score))
+		}
+	}
+	add(keyword, "keyword")
+	add(semantic, "semantic")
+	ids := make([]uuid.UUID, 0, len(scores))
+	for id := range scores {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		if scores[ids[i]].score != scores[ids[j]].score {
+			return scores[ids[i]].score > scores[ids[j]].score
+		}
+		return ids[i].String() < ids[j].String()
+	})
+	var out []SearchHit
+	// Visibility and filters are applied by the database, in the actor's
+	// scope, a slice of candidates at a time.
+	for start := 0; start < len(ids) && len(out) < sq.Offset+sq.Limit; start += candidates {
+		chunk := ids[start:min(start+candidates, len(ids))]
+		var hits map[uuid.UUID]store.Hit
+		err := s.db.Read(ctx, a.scope(), func(q database.Q) error {
+			var err error
+			hits, err = store.SearchHits(ctx, q, chunk, sq.Text, sq.Filter)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range chunk {
+			h, ok := hits[id]
+			if !ok {
+				continue
+			}
+			v := h.LatestVersion
+			if h.PublishedVersion != nil {
+				v = *h.PublishedVersion
+			}
+			out = append(out, SearchHit{ID: id, Name: h.Name, Title: h.Title, Description: h.Description, Category: h.Category,
+				Tags: h.Tags, Status: h.Status, Visibility: h.Visibility, Version: v, Digest: h.Digest, RatingAverage: h.RatingAverage,
+				RatingCount: h.RatingCount, Uses: h.Uses(), Score: scores[id].score, Matched: scores[id].matched, Snippet: h.Snippet})
+		}
+	}
+	if sq.Offset >= len(out) {
+		return []SearchHit{}, nil
+	}
+	out = out[sq.Offset:]
+	if len(out) > sq.Limit {
+		out = out[:sq.Limit]
+	}
+	return out, nil
+}
+
+// Similar lists the skills most like the named one, by their vectors.
+func (s *Service) Similar(ctx context.Context, a Actor, name string, limit int) ([]SearchHit, error) {
+	if err := a.needRead(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 50 {
+		limit = 10
+	}
+	var sk store.Skill
+	var st store.Settings
+	var stamp string
+	err := s.db.Read(ctx, a.scope(), func(q database.Q) error {
+		var err error
+		if sk, err = visible(ctx, q, name); err != nil {
+			return err
+		}
+		if st, err = store.GetSettings(ctx, q); errors.Is(err, store.ErrNotFound) {
+			st = store.Settings{EmbeddingProvider: "builtin"}
+		} else if err != nil {
+			return err
+		}
+		stamp, err = store.EmbeddingStamp(ctx, q)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var body string
+	err = s.db.Read(ctx, a.scope(), func(q database.Q) error {
+		return q.QueryRow(ctx, "SELECT body FROM skills WHERE id = $1", sk.ID).Scan(&body)
+	})
+	if err != nil {
+		return nil, err
+	}
+	ranked, err := s.semantic(ctx, a, st, stamp, embedText(sk.Name, sk.Title, sk.Description, body), candidates, sk.ID)
+	if err != nil {
+		return nil, err
+	}
+	return s.fuse(ctx, a, SearchQuery{Mode: "semantic", Limit: limit}, nil, ranked)
+}
+
+// DuplicateThreshold is the cosine above which a new skill is reported as
+// a possible duplicate of an existing one.
+const DuplicateThreshold = 0.80
+
+// Duplicate is an existing skill close to a new one.
+type Duplicate struct {
+	Name       string  `json:"name"`
+	Similarity float64 `json:"similarity"`
+}
+
+// possibleDuplicates compares a new skill with the tenant's vectors. It is
+// a warning: any failure yields none.
+func (s *Service) possibleDuplicates(ctx context.Context, a Actor, sk store.Skill, body string) []Duplicate {
+	var st store.Settings
+	var stamp string
+	err := s.db.Read(ctx, a.scope(), func(q database.Q) error {
+		var err error
+		if st, err = store.GetSettings(ctx, q); err != nil {
+			return err
+		}
+		stamp, err = store.EmbeddingStamp(ctx, q)
+		return err
+	})
+	if err != nil || !st.SemanticSearchEnabled {
+		return nil
+	}
+	ranked, err := s.semantic(ctx, a, st, stamp, embedText(sk.Name, sk.Title, sk.Description, body), 20, sk.ID)
+	if err != nil {
+		return nil
+	}
+	ranked = slices.DeleteFunc(ranked, func(r store.Ranked) bool { return r.Score < DuplicateThreshold })
+	if len(ranked) == 0 {
+		return nil
+	}
+	hits, err := s.fuse(ctx, a, SearchQuery{Mode: "semantic", Limit: 5}, nil, ranked)
+	if err != nil {
+		return nil
+	}
+	var out []Duplicate
+	for _, h := range hits {
+		out = append(out, Duplicate{Name: h.Name, Similarity: h.Score})
+	}
+	return out
+}
+
+// EmbeddingState returns where a skill's vector stands (pending, ready or
+// failed with the last error), so failures are visible.
+func (s *Service) EmbeddingState(ctx context.Context, a Actor, name string) (store.EmbeddingStatus, error) {
+	if err := a.needRead(); err != nil {
+		return store.EmbeddingStatus{}, err
+	}
+	var st store.EmbeddingStatus
+	err := s.db.Read(ctx, a.scope(), func(q database.Q) error {
+		sk, err := visible(ctx, q, name)
+		if err != nil {
+			return err
+		}
+		st, err = store.EmbeddingState(ctx, q, sk.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			st, err = store.EmbeddingStatus{State: "pending"}, nil
+		}
+		return err
+	})
+	return st, err
+}

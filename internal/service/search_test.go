@@ -1,0 +1,378 @@
+package service_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/skillvault/skillvault/internal/bundle"
+	"github.com/skillvault/skillvault/internal/database"
+	"github.com/skillvault/skillvault/internal/dbtest"
+	"github.com/skillvault/skillvault/internal/embed/embedtest"
+	"github.com/skillvault/skillvault/internal/service"
+)
+
+type fixture struct {
+	env *dbtest.Env
+	svc *service.Service
+}
+
+func newFixture(t *testing.T) *fixture {
+	env := dbtest.New(t)
+	return &fixture{env: env, svc: service.New(env.DB, service.Options{})}
+}
+
+// tenant creates a tenant with an admin and a member and returns actors
+// for both.
+func (f *fixture) tenant(t *testing.T, slug string) (admin, member service.Actor) {
+	t.Helper()
+	ctx := context.Background()
+	o, err := database.OpenOwner(ctx, f.env.OwnerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn, err := o.CreateTenant(ctx, database.NewTenant{Slug: slug})
+	o.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := service.System(tn.ID)
+	if err := f.svc.EnsureTenant(ctx, sys); err != nil {
+		t.Fatal(err)
+	}
+	actor := func(email, role string) service.Actor {
+		u, err := f.svc.CreateUser(ctx, sys, service.NewUser{Email: email, Role: role})
+		if err != nil {
+			t.Fatal(err)
+		}
+		scopes := []string{"read", "write"}
+		if role == "admin" {
+			scopes = append(scopes, "admin")
+		}
+		return service.Actor{TenantID: tn.ID, UserID: u.ID, Email: email, Role: role, Scopes: scopes, Source: "api"}
+	}
+	return actor("admin@"+slug+".test", "admin"), actor("member@"+slug+".test", "member")
+}
+
+func (f *fixture) publish(t *testing.T, a service.Actor, files []bundle.File, visibility string) {
+	t.Helper()
+	_, err := f.svc.CreateSkill(context.Background(), a, files, service.PublishOptions{Publish: true, Visibility: visibility})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// skillFiles makes a small bundle.
+func skillFiles(name, description, body string) []bundle.File {
+	md := fmt.Sprintf("---\nname: %s\ndescription: %s\n---\n# %s\n\n%s\n", name, description, name, body)
+	return []bundle.File{{Path: "SKILL.md", Data: []byte(md)}}
+}
+
+func names(hits []service.SearchHit) []string {
+	var out []string
+	for _, h := range hits {
+		out = append(out, h.Name)
+	}
+	return out
+}
+
+// TestSearchRelevance measures recall over the real corpus plus the
+// project's fixtures and generated distractors, for each mode.
+func TestSearchRelevance(t *testing.T) {
+	corpus := embedtest.Corpus(t)
+	skills := append(corpus, embedtest.Fixtures(t)...)
+	f := newFixture(t)
+	admin, _ := f.tenant(t, "acme")
+	ctx := context.Background()
+	loaded := map[string]bool{}
+	for _, s := range skills {
+		f.publish(t, admin, s.Files, "tenant")
+		loaded[s.Frontmatter.Name] = true
+	}
+	// Distractors: plausible skills on other topics.
+	topics := []string{"kubernetes pod autoscaling", "invoice reconciliation in spreadsheets", "translate product copy to german",
+		"summarise sales call transcripts", "optimise postgres query plans", "write onboarding checklists for new hires",
+		"draft legal contract clauses", "plan a sprint backlog", "monitor cloud costs", "label images for training data"}
+	for i, topic := range topics {
+		f.publish(t, admin, skillFiles(fmt.Sprintf("distractor-%d", i), "Helps to "+topic+". Use when the user asks to "+topic+".",
+			"## Steps\n\n1. Understand the request about "+topic+".\n2. Produce the result."), "tenant")
+	}
+	if n := f.svc.EmbedDue(ctx); n != len(skills)+len(topics) {
+		t.Fatalf("embedded %d skills, want %d", n, len(skills)+len(topics))
+	}
+	var queries []embedtest.Query
+	for _, q := range embedtest.Queries {
+		if loaded[q.Want] {
+			queries = append(queries, q)
+		}
+	}
+	if len(queries) < 20 {
+		t.Fatalf("only %d queries have their skill loaded; want at least 20", len(queries))
+	}
+	for _, mode := range []string{"keyword", "semantic", "hybrid"} {
+		var rankings [][]string
+		for _, q := range queries {
+			hits, err := f.svc.Search(ctx, admin, service.SearchQuery{Text: q.Query, Mode: mode, Limit: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rankings = append(rankings, names(hits))
+		}
+		r1, r3 := embedtest.Recall(queries, rankings, 1), embedtest.Recall(queries, rankings, 3)
+		t.Logf("%-8s recall@1 %.2f  recall@3 %.2f  (%d queries, %d skills)", mode, r1, r3, len(queries), len(skills)+len(topics))
+		if mode == "hybrid" && r3 < 0.8 {
+			t.Errorf("hybrid recall@3 = %.2f, want >= 0.80", r3)
+		}
+	}
+}
+
+// TestSearchIsolation: no mode ever returns another tenant's skill or
+// another member's private skill, also after the other tenant's vectors
+// are cached.
+func TestSearchIsolation(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	aAdmin, aMember := f.tenant(t, "alpha")
+	bAdmin, bMember := f.tenant(t, "beta")
+	f.publish(t, aAdmin, skillFiles("kafka-consumer-tuning", "Tune Kafka consumer lag and partition rebalancing. Use for Kafka streaming issues.", "Kafka consumers, partitions, lag."), "tenant")
+	f.publish(t, aMember, skillFiles("kafka-secret-notes", "Private notes about Kafka broker credentials rotation.", "Kafka brokers."), "private")
+	f.publish(t, bAdmin, skillFiles("garden-watering", "Plan watering for a vegetable garden. Use for gardening.", "Tomatoes and beans."), "tenant")
+	f.svc.EmbedDue(ctx)
+	for _, mode := range []string{"keyword", "semantic", "hybrid"} {
+		// Populate A's cache first.
+		hits, err := f.svc.Search(ctx, aAdmin, service.SearchQuery{Text: "kafka consumer lag", Mode: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) == 0 || hits[0].Name != "kafka-consumer-tuning" {
+			t.Fatalf("%s: tenant A's own search: %v", mode, names(hits))
+		}
+		for _, b := range []service.Actor{bAdmin, bMember} {
+			hits, err := f.svc.Search(ctx, b, service.SearchQuery{Text: "kafka consumer lag broker credentials", Mode: mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range hits {
+				if strings.HasPrefix(h.Name, "kafka") {
+					t.Errorf("%s: tenant B found tenant A's %s", mode, h.Name)
+				}
+			}
+		}
+		// Tenant A's admin sees the member's private skill; another
+		// member would not (the admin is the only other user here, so
+		// check a second member).
+		_ = aMember
+	}
+	other := f.addMember(t, aAdmin, "other@alpha.test")
+	for _, mode := range []string{"keyword", "semantic", "hybrid"} {
+		hits, err := f.svc.Search(ctx, other, service.SearchQuery{Text: "kafka broker credentials rotation notes", Mode: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hits {
+			if h.Name == "kafka-secret-notes" {
+				t.Errorf("%s: a member found another member's private skill", mode)
+			}
+		}
+		hits, err = f.svc.Search(ctx, aMember, service.SearchQuery{Text: "kafka broker credentials rotation notes", Mode: mode})
+		if err != nil || len(hits) == 0 {
+			t.Fatalf("%s: the author cannot find their own private skill: %v %v", mode, names(hits), err)
+		}
+	}
+	// Similar skills stay inside the tenant too.
+	sim, err := f.svc.Similar(ctx, bAdmin, "garden-watering", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range sim {
+		if strings.HasPrefix(h.Name, "kafka") {
+			t.Errorf("similar of B's skill lists A's %s", h.Name)
+		}
+	}
+	if _, err := f.svc.Similar(ctx, bAdmin, "kafka-consumer-tuning", 10); service.KindOf(err) != service.NotFound {
+		t.Errorf("similar of A's skill as B: %v, want not found", err)
+	}
+}
+
+func (f *fixture) addMember(t *testing.T, admin service.Actor, email string) service.Actor {
+	u, err := f.svc.CreateUser(context.Background(), admin, service.NewUser{Email: email, Role: "member"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return service.Actor{TenantID: admin.TenantID, UserID: u.ID, Email: email, Role: "member", Scopes: []string{"read", "write"}}
+}
+
+// TestVectorCacheSeesOtherProcesses: a vector stored through another
+// Service (another server process) is used by the next search.
+func TestVectorCacheSeesOtherProcesses(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	admin, _ := f.tenant(t, "acme")
+	f.publish(t, admin, skillFiles("first-skill", "Format Markdown tables neatly. Use for tables.", "Tables."), "tenant")
+	f.svc.EmbedDue(ctx)
+	if hits, err := f.svc.Search(ctx, admin, service.SearchQuery{Text: "photograph resizing", Mode: "semantic"}); err != nil || len(hits) != 1 {
+		t.Fatalf("warm-up: %v %v", names(hits), err)
+	}
+	other := service.New(f.env.DB, service.Options{})
+	if _, err := other.CreateSkill(ctx, admin, skillFiles("image-resizer", "Resize and crop photographs and pictures. Use for image resizing.", "Images."),
+		service.PublishOptions{Publish: true}); err != nil {
+		t.Fatal(err)
+	}
+	other.EmbedDue(ctx)
+	hits, err := f.svc.Search(ctx, admin, service.SearchQuery{Text: "photograph resizing", Mode: "semantic"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 2 || hits[0].Name != "image-resizer" {
+		t.Fatalf("after another process embedded a skill: %v", names(hits))
+	}
+}
+
+// remoteServer speaks the Ollama or OpenAI embeddings API with a fixed
+// 8-dimension embedding of its own, and fails while broken is set.
+func remoteServer(t *testing.T, kind string, broken *atomic.Bool, calls *atomic.Int64) *httptest.Server {
+	vec := func(text string) []float32 {
+		v := make([]float32, 8)
+		for _, w := range strings.Fields(strings.ToLower(text)) {
+			v[len(w)%8] += 1
+		}
+		return v
+	}
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		if broken.Load() {
+			http.Error(w, "model not loaded", http.StatusInternalServerError)
+			return
+		}
+		var in struct {
+			Model string   `json:"model"`
+			Input []string `json:"input"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		switch kind {
+		case "ollama":
+			if r.URL.Path != "/api/embed" {
+				http.NotFound(w, r)
+				return
+			}
+			var out struct {
+				Embeddings [][]float32 `json:"embeddings"`
+			}
+			for _, s := range in.Input {
+				out.Embeddings = append(out.Embeddings, vec(s))
+			}
+			json.NewEncoder(w).Encode(out)
+		default:
+			if r.URL.Path != "/v1/embeddings" || r.Header.Get("Authorization") != "Bearer test-key" {
+				http.Error(w, "unauthorized", 401)
+				return
+			}
+			type item struct {
+				Index     int       `json:"index"`
+				Embedding []float32 `json:"embedding"`
+			}
+			var out struct {
+				Data []item `json:"data"`
+			}
+			for i, s := range in.Input {
+				out.Data = append(out.Data, item{i, vec(s)})
+			}
+			json.NewEncoder(w).Encode(out)
+		}
+	}))
+}
+
+// TestRemoteProviders: a tenant switched to ollama or openai embeds
+// through that API; failures are recorded per skill and retried.
+func TestRemoteProviders(t *testing.T) {
+	for _, kind := range []string{"ollama", "openai"} {
+		t.Run(kind, func(t *testing.T) {
+			env := dbtest.New(t)
+			svc := service.New(env.DB, service.Options{Embed: service.EmbedConfig{OpenAIKey: "test-key"}})
+			f := &fixture{env: env, svc: svc}
+			ctx := context.Background()
+			admin, _ := f.tenant(t, "acme")
+			var broken atomic.Bool
+			var calls atomic.Int64
+			srv := remoteServer(t, kind, &broken, &calls)
+			defer srv.Close()
+			prov, url, model := kind, srv.URL, "test-model"
+			if _, err := svc.UpdateSettings(ctx, admin, service.SettingsPatch{EmbeddingProvider: &prov, EmbeddingURL: &url, EmbeddingModel: &model}); err != nil {
+				t.Fatal(err)
+			}
+			broken.Store(true)
+			f.publish(t, admin, skillFiles("alpha-skill", "Does alpha things. Use for alpha.", "Alpha."), "tenant")
+			svc.EmbedDue(ctx)
+			st, err := svc.EmbeddingState(ctx, admin, "alpha-skill")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.State != "failed" || st.Attempts != 1 || !strings.Contains(st.LastError, "500") {
+				t.Fatalf("after a provider error: %+v", st)
+			}
+			// Hybrid search still answers (keyword only) while the provider fails.
+			if hits, err := svc.Search(ctx, admin, service.SearchQuery{Text: "alpha"}); err != nil || len(hits) != 1 {
+				t.Fatalf("hybrid during outage: %v %v", names(hits), err)
+			}
+			// The retry waits for its backoff; make it due now.
+			su := dbtest.Connect(t, env.AdminURL)
+			if _, err := su.Exec(ctx, "UPDATE skill_embeddings SET next_attempt_at = now()"); err != nil {
+				t.Fatal(err)
+			}
+			broken.Store(false)
+			if n := svc.EmbedDue(ctx); n != 1 {
+				t.Fatalf("retry stored %d vectors", n)
+			}
+			st, err = svc.EmbeddingState(ctx, f.mustAdmin(t), "alpha-skill")
+			if err != nil || st.State != "ready" || st.Model != kind+":test-model" {
+				t.Fatalf("after retry: %+v %v", st, err)
+			}
+			hits, err := svc.Search(ctx, f.mustAdmin(t), service.SearchQuery{Text: "alpha things", Mode: "semantic"})
+			if err != nil || len(hits) != 1 {
+				t.Fatalf("semantic search with %s: %v %v", kind, names(hits), err)
+			}
+		})
+	}
+}
+
+// mustAdmin returns the admin actor of the fixture's only tenant.
+func (f *fixture) mustAdmin(t *testing.T) service.Actor {
+	t.Helper()
+	conn := dbtest.Connect(t, f.env.AdminURL)
+	var tenant, user uuid.UUID
+	if err := conn.QueryRow(context.Background(), "SELECT tenant_id, id FROM users WHERE role = 'admin' LIMIT 1").Scan(&tenant, &user); err != nil {
+		t.Fatal(err)
+	}
+	return service.Actor{TenantID: tenant, UserID: user, Role: "admin", Scopes: []string{"read", "write", "admin"}}
+}
+
+func TestDuplicateWarning(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	admin, _ := f.tenant(t, "acme")
+	f.publish(t, admin, skillFiles("pdf-invoice-extractor", "Extract totals, dates and line items from PDF invoices. Use when processing invoices.",
+		"## Steps\n\nOpen the PDF invoice, find the totals, dates and line items, and return them as JSON."), "tenant")
+	f.svc.EmbedDue(ctx)
+	p, err := f.svc.CreateSkill(ctx, admin, skillFiles("invoice-pdf-extraction", "Extract totals, dates and line items from invoices in PDF. Use when processing PDF invoices.",
+		"## Steps\n\nOpen the invoice PDF, find the line items, totals and dates, and return them as JSON."), service.PublishOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.PossibleDuplicates) != 1 || p.PossibleDuplicates[0].Name != "pdf-invoice-extractor" {
+		t.Fatalf("possible duplicates: %+v", p.PossibleDuplicates)
+	}
+	p, err = f.svc.CreateSkill(ctx, admin, skillFiles("garden-planner", "Plan a vegetable garden by season.", "Tomatoes."), service.PublishOptions{})
+	if err != nil || len(p.PossibleDuplicates) != 0 {
+		t.Fatalf("unrelated skill flagged: %+v %v", p.PossibleDuplicates, err)
+	}
+}

@@ -1,0 +1,83 @@
+-- name: SearchKeyword
+-- Ranked full-text matches among the skills the actor may see.
+SELECT s.id, ts_rank_cd(s.search, q.query, 32) AS rank
+FROM skills s
+JOIN users u ON u.id = s.author_id,
+     -- Plain words match any of them (ranked by how many and where), so a
+     -- paraphrase still finds candidates; quotes, "or" and "-" keep web
+     -- search syntax.
+     (SELECT CASE WHEN $1 ~* '["]|(^|\s)-|\sor\s' THEN websearch_to_tsquery('english', $1)
+                  ELSE replace(plainto_tsquery('english', $1)::text, ' & ', ' | ')::tsquery END) AS q(query)
+WHERE s.search @@ q.query
+  AND skill_visible(s.author_id, s.visibility, s.status)
+  AND ($2::text = '' OR s.category = $2)
+  AND ($3::text = '' OR s.tags @> ARRAY[$3])
+  AND ($4::text = '' OR s.status = $4)
+  AND ($5::text = '' OR u.email = $5)
+ORDER BY rank DESC, s.name
+LIMIT $6;
+
+-- name: SearchHits
+-- The visible skills among candidate ids, with the digest of the version a
+-- reader gets and a highlighted snippet for the query.
+SELECT s.id, s.name, s.title, s.description, s.category, s.tags, s.status, s.visibility,
+       s.author_id, u.email, s.latest_version, s.published_version, fs.name, s.fork_of_digest,
+       s.rating_count, s.rating_sum, s.install_count, s.download_count, s.view_count, s.invoke_count,
+       s.created_at, s.updated_at, s.published_at,
+       coalesce((SELECT v.digest FROM skill_versions v
+                 WHERE v.skill_id = s.id AND v.number = coalesce(s.published_version, s.latest_version)), ''),
+       CASE WHEN $2::text = '' THEN '' ELSE
+         ts_headline('english', s.description || ' ' || left(s.body, 4000),
+                     replace(plainto_tsquery('english', $2)::text, ' & ', ' | ')::tsquery,
+                     'MaxFragments=2, MaxWords=18, MinWords=6, StartSel=<mark>, StopSel=</mark>') END
+FROM skills s
+JOIN users u ON u.id = s.author_id
+LEFT JOIN skills fs ON fs.id = s.fork_of_id
+WHERE s.id = ANY($1)
+  AND skill_visible(s.author_id, s.visibility, s.status)
+  AND ($3::text = '' OR s.category = $3)
+  AND ($4::text = '' OR s.tags @> ARRAY[$4])
+  AND ($5::text = '' OR s.status = $5)
+  AND ($6::text = '' OR u.email = $6);
+
+-- name: EmbeddingEnqueue
+-- Marks a skill for (re-)embedding when its text or the model changed.
+INSERT INTO skill_embeddings (tenant_id, skill_id, model, input_hash, state)
+VALUES (current_setting('app.current_tenant_id')::uuid, $1, $2, $3, 'pending')
+ON CONFLICT (tenant_id, skill_id) DO UPDATE
+SET model = excluded.model, input_hash = excluded.input_hash, state = 'pending', attempts = 0,
+    last_error = '', next_attempt_at = now(), updated_at = now()
+WHERE skill_embeddings.input_hash <> excluded.input_hash OR skill_embeddings.model <> excluded.model;
+
+-- name: EmbeddingDue
+SELECT e.skill_id, s.name, s.title, s.description, s.body, e.input_hash, e.attempts
+FROM skill_embeddings e JOIN skills s ON s.id = e.skill_id
+WHERE e.state <> 'ready' AND e.next_attempt_at <= now()
+ORDER BY e.next_attempt_at LIMIT $1;
+
+-- name: EmbeddingStore
+UPDATE skill_embeddings SET state = 'ready', model = $2, dimensions = $3, vector = $4, last_error = '', updated_at = now()
+WHERE skill_id = $1 AND input_hash = $5;
+
+-- name: EmbeddingFail
+UPDATE skill_embeddings SET state = 'failed', attempts = attempts + 1, last_error = left($2, 1000),
+       next_attempt_at = now() + make_interval(secs => least(3600, power(2, attempts + 1))), updated_at = now()
+WHERE skill_id = $1 AND input_hash = $3;
+
+-- name: EmbeddingStamp
+-- Changes whenever a ready vector is added, replaced or removed, so every
+-- server process can tell that its cached vectors are stale.
+SELECT count(*), coalesce(max(updated_at), 'epoch'::timestamptz) FROM skill_embeddings WHERE state = 'ready';
+
+-- name: EmbeddingVectors
+SELECT skill_id, vector FROM skill_embeddings
+WHERE state = 'ready' AND model = $1 AND vector IS NOT NULL;
+
+-- name: EmbeddingState
+SELECT state, model, attempts, last_error, updated_at FROM skill_embeddings WHERE skill_id = $1;
+
+-- name: EmbeddingAllSkills
+SELECT id, name, title, description, body FROM skills ORDER BY id;
+
+-- name: EmbeddingCounts
+SELECT state, count(*) FROM skill_embeddings GROUP BY state;
