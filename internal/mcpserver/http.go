@@ -1,0 +1,184 @@
+package mcpserver
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/modelcontextprotocol/go-sdk/oauthex"
+
+	"github.com/skillvault/skillvault/internal/api"
+	"github.com/skillvault/skillvault/internal/service"
+)
+
+// Path is where `skillvault serve` mounts the MCP endpoint.
+const Path = "/mcp"
+
+// MetadataPath is the RFC 9728 protected-resource metadata of Path (the
+// well-known prefix followed by the resource's path).
+const MetadataPath = "/.well-known/oauth-protected-resource" + Path
+
+// HTTPOptions configure Handler.
+type HTTPOptions struct {
+	// Authenticate turns the request's bearer API key into an Actor; in
+	// `skillvault serve` it is srv.API.Authenticate(r, "mcp"). Required.
+	Authenticate func(r *http.Request) (service.Actor, error)
+	// Allow applies the per-key rate limit (srv.API.Allow); nil allows all.
+	Allow func(key uuid.UUID) (bool, time.Duration)
+	Logger *slog.Logger
+	// SessionTimeout closes sessions idle this long (default 30 minutes).
+	SessionTimeout time.Duration
+}
+
+type actorKey struct{}
+
+// Handler serves MCP over Streamable HTTP. Every request must carry an API
+// key: the session is bound to the key that opened it (a request for that
+// session with another key is refused with 403), and each tool call runs
+// as the Actor of its own request's key, so a revoked key stops working at
+// once. Unauthenticated requests get 401 with a WWW-Authenticate header
+// pointing at the protected-resource metadata (MetadataHandler).
+func Handler(svc *service.Service, opt HTTPOptions) http.Handler {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.SessionTimeout == 0 {
+		opt.SessionTimeout = 30 * time.Minute
+	}
+	backendFor := func(_ context.Context, extra *mcp.RequestExtra) (Backend, error) {
+		a, ok := actorOf(extra)
+		if !ok {
+			return nil, &service.Error{Kind: service.Unauthenticated, Msg: "this request carries no API key"}
+		}
+		return ServiceBackend{Svc: svc, Actor: a}, nil
+	}
+	server := NewServer(backendFor, Options{Logger: opt.Logger})
+	stream := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, &mcp.StreamableHTTPOptions{
+		Logger:         opt.Logger,
+		SessionTimeout: opt.SessionTimeout,
+		// The SDK refuses non-loopback Host headers on a loopback listener
+		// (DNS rebinding). Here every request must carry an API key, which
+		// a rebinding page cannot add, and the usual deployment is a
+		// reverse proxy in front of 127.0.0.1 passing tenant hosts: keep
+		// the check off.
+		DisableLocalhostProtection: true,
+	})
+	// RequireBearerToken is how the SDK learns the token's owner: it
+	// records it on the new session and refuses requests for that session
+	// from anyone else. The key itself was checked below already.
+	bound := auth.RequireBearerToken(func(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo, error) {
+		a, ok := ctx.Value(actorKey{}).(service.Actor)
+		if !ok {
+			return nil, auth.ErrInvalidToken
+		}
+		return &auth.TokenInfo{UserID: sessionOwner(a), Scopes: a.Scopes, Extra: map[string]any{"actor": a}}, nil
+	}, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(stream)
+
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, err := opt.Authenticate(r)
+		if err != nil {
+			refuse(w, r, opt.Logger, err)
+			return
+		}
+		if opt.Allow != nil {
+			if ok, wait := opt.Allow(a.KeyID); !ok {
+				w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+				problem(w, r, http.StatusTooManyRequests, "/problems/rate-limited", "Too many requests",
+					"this API key is over its rate limit; retry after the Retry-After delay")
+				return
+			}
+		}
+		bound.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, a)))
+	})
+}
+
+// sessionOwner names the credential a session belongs to.
+func sessionOwner(a service.Actor) string {
+	if a.KeyID != uuid.Nil {
+		return "key:" + a.KeyID.String()
+	}
+	return "user:" + a.TenantID.String() + "/" + a.UserID.String()
+}
+
+func actorOf(extra *mcp.RequestExtra) (service.Actor, bool) {
+	if extra == nil || extra.TokenInfo == nil {
+		return service.Actor{}, false
+	}
+	a, ok := extra.TokenInfo.Extra["actor"].(service.Actor)
+	return a, ok
+}
+
+// refuse answers a failed authentication.
+func refuse(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	switch service.KindOf(err) {
+	case service.Unauthenticated:
+		msg := "send Authorization: Bearer <API key>; create a key in Skillvault (skillvault key create, or the web UI)"
+		params := `resource_metadata="` + metadataURL(r) + `"`
+		if r.Header.Get("Authorization") != "" {
+			msg = "the API key is invalid, expired or revoked, or belongs to another tenant than this host"
+			params += `, error="invalid_token"`
+		}
+		w.Header().Set("WWW-Authenticate", "Bearer "+params)
+		problem(w, r, http.StatusUnauthorized, "/problems/unauthenticated", "Authentication required", msg)
+	case service.Unavailable:
+		w.Header().Set("Retry-After", "2")
+		problem(w, r, http.StatusServiceUnavailable, "/problems/unavailable", "Service unavailable", "the database is not reachable right now; retry shortly")
+	case service.Forbidden:
+		e, _ := service.AsError(err)
+		problem(w, r, http.StatusForbidden, "/problems/forbidden", "Forbidden", e.Msg)
+	default:
+		log.Error("mcp authentication failed", "request_id", api.RequestID(r.Context()), "err", err)
+		problem(w, r, http.StatusInternalServerError, "/problems/internal", "Internal error", "something went wrong on our side; quote the instance id when reporting it")
+	}
+}
+
+// problem writes an RFC 9457 problem like the REST API's, keeping headers
+// set before (api.WriteProblem would replace WWW-Authenticate).
+func problem(w http.ResponseWriter, r *http.Request, status int, typ, title, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(api.Problem{Type: typ, Title: title, Status: status, Detail: detail, Instance: api.RequestID(r.Context())})
+}
+
+// origin is the scheme and host the client used.
+func origin(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func metadataURL(r *http.Request) string { return origin(r) + MetadataPath }
+
+// MetadataHandler serves the OAuth 2.0 protected-resource metadata (RFC
+// 9728) of the MCP endpoint at the host asked. Skillvault has no OAuth
+// authorization server: clients send an API key as the bearer token, so
+// the metadata names the resource, its scopes and the header method only.
+func MetadataHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		md := &oauthex.ProtectedResourceMetadata{
+			Resource:               origin(r) + Path,
+			ScopesSupported:        []string{"read", "write"},
+			BearerMethodsSupported: []string{"header"},
+			ResourceName:           "Skillvault MCP server",
+			ResourceDocumentation:  origin(r) + "/api/v1/openapi.json",
+		}
+		auth.ProtectedResourceMetadataHandler(md).ServeHTTP(w, r)
+	})
+}
+
+// Mount registers the MCP endpoint and its metadata on mux.
+func Mount(mux *http.ServeMux, svc *service.Service, opt HTTPOptions) {
+	mux.Handle(Path, Handler(svc, opt))
+	mux.Handle(MetadataPath, MetadataHandler())
+	mux.Handle("/.well-known/oauth-protected-resource", MetadataHandler())
+}
