@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/skillvault/skillvault/internal/bundle"
+	"github.com/skillvault/skillvault/internal/client"
+)
+
+func init() {
+	register("push", "validate, upload and publish skill folders", push)
+	register("lint", "check skill folders offline, as a push would", lint)
+}
+
+// pushResult is what push reports for one folder.
+type pushResult struct {
+	Dir      string           `json:"dir"`
+	Name     string           `json:"name,omitempty"`
+	Version  int              `json:"version,omitempty"`
+	Digest   string           `json:"digest,omitempty"`
+	Result   string           `json:"result"`           // created, updated, unchanged, failed
+	Status   string           `json:"status,omitempty"` // the skill's status afterwards
+	Message  string           `json:"message,omitempty"`
+	Error    string           `json:"error,omitempty"`
+	Problems []bundle.Problem `json:"problems,omitempty"`
+}
+
+func push(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "push", "DIR... [--draft] [--visibility private|tenant|public] [--json]",
+		`  skillvault push ./pdf-tools
+  skillvault push skills/*            # every skill folder, one line each
+  skillvault push --draft ./new-skill  # upload without publishing
+
+Each folder is checked locally first (as skillvault lint does), zipped and
+uploaded: a new skill is created, an existing one gets a new version, and
+a bundle equal to the latest version is reported as unchanged. The exit
+status is 1 when any folder failed; the others are still pushed.`)
+	draft := fs.Bool("draft", false, "upload without publishing")
+	visibility := fs.String("visibility", "", "visibility of new skills: private, tenant (server default) or public")
+	asJSON := fs.Bool("json", false, "print the results as JSON")
+	dirs, ok, code := parseArgs(fs, args)
+	if !ok {
+		return code
+	}
+	if len(dirs) == 0 {
+		return usageError(e, fs, "give at least one skill folder")
+	}
+	switch *visibility {
+	case "", "private", "tenant", "public":
+	default:
+		return usageError(e, fs, "--visibility must be private, tenant or public, not %q", *visibility)
+	}
+	c, err := connect(e)
+	if err != nil {
+		return fail(e, "push: %v", err)
+	}
+	results := []pushResult{}
+	failed := false
+	for _, dir := range dirs {
+		r := pushOne(ctx, c, dir, !*draft, *visibility)
+		results = append(results, r)
+		if r.Result == "failed" {
+			failed = true
+		}
+		if !*asJSON {
+			printPush(e, r)
+		}
+	}
+	if *asJSON {
+		printJSON(e.stdout, results)
+	}
+	if failed {
+		return exitFail
+	}
+	return exitOK
+}
+
+// pushOne validates, zips and uploads one folder.
+func pushOne(ctx context.Context, c *client.Client, dir string, publish bool, visibility string) pushResult {
+	r := pushResult{Dir: dir, Result: "failed"}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	files, err := bundle.ReadDir(abs, bundle.Limits{})
+	var b *bundle.Bundle
+	if err == nil {
+		b, err = bundle.New(files, bundle.Limits{}, filepath.Base(abs))
+	}
+	if err != nil {
+		r.Error, r.Problems = "not a valid skill folder", bundle.Problems(err)
+		var be *bundle.Error
+		if !errors.As(err, &be) {
+			r.Error, r.Problems = err.Error(), nil
+		}
+		return r
+	}
+	r.Name, r.Digest = b.Frontmatter.Name, b.Digest
+	var buf bytes.Buffer
+	if err := bundle.WriteZip(&buf, b.Files); err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	p, err := c.CreateSkill(ctx, buf.Bytes(), publish, visibility)
+	if client.IsConflict(err) {
+		p, err = c.AddVersion(ctx, r.Name, buf.Bytes(), publish)
+	}
+	if err != nil {
+		var ce *client.Error
+		if errors.As(err, &ce) {
+			r.Problems = ce.Problems
+		}
+		r.Error = describeNoProblems(err)
+		return r
+	}
+	r.Version, r.Status, r.Message = p.Version.Number, p.Skill.Status, p.Message
+	switch {
+	case p.Unchanged:
+		r.Result = "unchanged"
+	case p.Version.Number == 1:
+		r.Result = "created"
+	default:
+		r.Result = "updated"
+	}
+	if p.Version.Digest != "" && p.Version.Digest != b.Digest {
+		// The server computed another digest from the same bytes: say so
+		// rather than report success on a bundle we cannot vouch for.
+		r.Result, r.Error = "failed", fmt.Sprintf("the server stored digest %s, but the folder's is %s", p.Version.Digest, b.Digest)
+	}
+	return r
+}
+
+// describeNoProblems is describe without the per-file problems, which push
+// prints under the folder's path.
+func describeNoProblems(err error) string {
+	var ce *client.Error
+	if errors.As(err, &ce) && len(ce.Problems) > 0 {
+		cp := *ce
+		cp.Problems = nil
+		return describe(&cp)
+	}
+	return describe(err)
+}
+
+func printPush(e *env, r pushResult) {
+	if r.Result == "failed" {
+		fmt.Fprintf(e.stderr, "skillvault: push %s: %s\n", r.Dir, r.Error)
+		for _, p := range r.Problems {
+			fmt.Fprintln(e.stderr, "  "+problemAt(r.Dir, p))
+		}
+		return
+	}
+	fmt.Fprintf(e.stdout, "%-9s  %s  version %d  %s  %s\n", r.Result, r.Name, r.Version, r.Digest, r.Status)
+}
+
+// problemAt prints a problem with the file's path on disk: DIR/FILE:LINE: MSG.
+func problemAt(dir string, p bundle.Problem) string {
+	if p.File != "" {
+		p.File = filepath.Join(dir, filepath.FromSlash(p.File))
+	} else {
+		p.File = dir
+	}
+	return p.String()
+}
+
+func lint(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "lint", "DIR... [--json]",
+		`  skillvault lint ./pdf-tools
+  skillvault lint skills/*
+
+Checks each folder as a push would, without a server: SKILL.md frontmatter
+(name equal to the folder's, description), paths, sizes and file types.
+Prints one "file:line: message" per problem and exits 1 when there is any,
+"DIR: ok" and 0 otherwise.`)
+	asJSON := fs.Bool("json", false, "print the problems as JSON")
+	dirs, ok, code := parseArgs(fs, args)
+	if !ok {
+		return code
+	}
+	if len(dirs) == 0 {
+		return usageError(e, fs, "give at least one skill folder")
+	}
+	type result struct {
+		Dir      string           `json:"dir"`
+		OK       bool             `json:"ok"`
+		Problems []bundle.Problem `json:"problems"`
+	}
+	var results []result
+	bad := false
+	for _, dir := range dirs {
+		ps := bundle.Lint(dir)
+		results = append(results, result{Dir: dir, OK: len(ps) == 0, Problems: append([]bundle.Problem{}, ps...)})
+		bad = bad || len(ps) > 0
+		if *asJSON {
+			continue
+		}
+		if len(ps) == 0 {
+			fmt.Fprintf(e.stdout, "%s: ok\n", dir)
+		}
+		for _, p := range ps {
+			fmt.Fprintln(e.stdout, problemAt(dir, p))
+		}
+	}
+	if *asJSON {
+		printJSON(e.stdout, results)
+	}
+	if bad {
+		return exitFail
+	}
+	return exitOK
+}
