@@ -108,7 +108,8 @@ func publishOptions(r *http.Request, fields map[string]string, root string) (ser
 		}
 		return fields[k]
 	}
-	o := service.PublishOptions{Visibility: get("visibility"), Category: get("category"), Changelog: get("changelog"), Dir: root}
+	o := service.PublishOptions{Visibility: get("visibility"), Category: get("category"), Changelog: get("changelog"), Dir: root,
+		Override: get("override") == "true"}
 	if t := get("tags"); t != "" {
 		o.Tags = strings.Split(t, ",")
 	}
@@ -207,7 +208,11 @@ func (api *API) deleteSkill(w http.ResponseWriter, r *http.Request, a service.Ac
 }
 
 func (api *API) publish(w http.ResponseWriter, r *http.Request, a service.Actor) error {
-	sk, msg, err := api.svc.Publish(r.Context(), a, r.PathValue("name"))
+	publish := api.svc.Publish
+	if r.URL.Query().Get("override") == "true" {
+		publish = api.svc.PublishOverride
+	}
+	sk, msg, err := publish(r.Context(), a, r.PathValue("name"))
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,8 @@ type Service struct {
 	vectors   vectorCache
 	counters  EmbedCounters
 	wake      chan struct{}
+	llm       LLMConfig
+	bg        sync.WaitGroup
 }
 
 // Options configure a Service.
@@ -42,6 +44,7 @@ type Options struct {
 	Logger *slog.Logger
 	Limits bundle.Limits
 	Embed  EmbedConfig
+	LLM    LLMConfig
 }
 
 // New returns a Service over db.
@@ -50,7 +53,7 @@ func New(db *database.DB, opt Options) *Service {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{db: db, log: opt.Logger, limits: opt.Limits, touched: map[uuid.UUID]time.Time{},
-		embedders: embedders{cfg: opt.Embed}, wake: make(chan struct{}, 1)}
+		embedders: embedders{cfg: opt.Embed}, wake: make(chan struct{}, 1), llm: opt.LLM}
 }
 
 // DB returns the database, for health checks and metrics.

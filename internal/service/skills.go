@@ -24,6 +24,7 @@ type PublishOptions struct {
 	Tags       []string // for a new skill
 	Changelog  string
 	Dir        string // folder name the bundle came from, checked against its name
+	Override   bool   // publish despite a high-severity safety finding (admins)
 }
 
 // Published is the result of creating a skill or adding a version.
@@ -153,6 +154,9 @@ func (s *Service) CreateSkill(ctx context.Context, a Actor, files []bundle.File,
 		if err != nil {
 			return err
 		}
+		if err := s.reviewNewVersion(ctx, q, a, id, v, b); err != nil {
+			return err
+		}
 		if err := store.SetSkillContent(ctx, q, id, b.Title, b.Frontmatter.Description, b.Body, 1); err != nil {
 			return err
 		}
@@ -165,7 +169,7 @@ func (s *Service) CreateSkill(ctx context.Context, a Actor, files []bundle.File,
 		}
 		out = Published{Version: v, Created: true, Message: "created " + b.Frontmatter.Name + " version 1"}
 		if o.Publish {
-			if out.Message, err = s.publishIn(ctx, q, a, id, b.Frontmatter.Name, st); err != nil {
+			if out.Message, err = s.publishIn(ctx, q, a, id, b.Frontmatter.Name, st, o.Override); err != nil {
 				return err
 			}
 		}
@@ -238,7 +242,7 @@ func (s *Service) AddVersion(ctx context.Context, a Actor, name string, files []
 				if err != nil {
 					return err
 				}
-				if out.Message, err = s.publishIn(ctx, q, a, sk.ID, name, st); err != nil {
+				if out.Message, err = s.publishIn(ctx, q, a, sk.ID, name, st, o.Override); err != nil {
 					return err
 				}
 			}
@@ -248,6 +252,9 @@ func (s *Service) AddVersion(ctx context.Context, a Actor, name string, files []
 		v, err := store.InsertVersion(ctx, q, store.NewVersion{SkillID: sk.ID, Number: n, Frontmatter: frontmatterJSON(b), Digest: b.Digest,
 			Files: versionFiles(b), AuthorID: a.UserID, Changelog: o.Changelog})
 		if err != nil {
+			return err
+		}
+		if err := s.reviewNewVersion(ctx, q, a, sk.ID, v, b); err != nil {
 			return err
 		}
 		if err := store.SetSkillContent(ctx, q, sk.ID, b.Title, b.Frontmatter.Description, b.Body, n); err != nil {
@@ -265,7 +272,7 @@ func (s *Service) AddVersion(ctx context.Context, a Actor, name string, files []
 			if err != nil {
 				return err
 			}
-			if out.Message, err = s.publishIn(ctx, q, a, sk.ID, name, st); err != nil {
+			if out.Message, err = s.publishIn(ctx, q, a, sk.ID, name, st, o.Override); err != nil {
 				return err
 			}
 		}
@@ -276,10 +283,19 @@ func (s *Service) AddVersion(ctx context.Context, a Actor, name string, files []
 
 // publishIn publishes the latest version, or sends it to review when the
 // tenant requires review.
-func (s *Service) publishIn(ctx context.Context, q database.Q, a Actor, id uuid.UUID, name string, st store.Settings) (string, error) {
+func (s *Service) publishIn(ctx context.Context, q database.Q, a Actor, id uuid.UUID, name string, st store.Settings, override bool) (string, error) {
 	status, msg := "published", "published "+name
 	if st.RequireReview {
+		// The reviewing admin sees the findings and decides.
 		status, msg = "in_review", name+" is waiting for an admin's review"
+	} else {
+		sk, err := store.SkillByName(ctx, q, name)
+		if err != nil {
+			return "", err
+		}
+		if err := s.checkBlocked(ctx, q, a, sk, override); err != nil {
+			return "", err
+		}
 	}
 	if err := store.SetSkillStatus(ctx, q, id, status); err != nil {
 		return "", err
@@ -289,6 +305,16 @@ func (s *Service) publishIn(ctx context.Context, q database.Q, a Actor, id uuid.
 
 // Publish publishes a skill's latest version.
 func (s *Service) Publish(ctx context.Context, a Actor, name string) (store.Skill, string, error) {
+	return s.publish(ctx, a, name, false)
+}
+
+// PublishOverride publishes despite a high-severity safety finding
+// (admins only; audited).
+func (s *Service) PublishOverride(ctx context.Context, a Actor, name string) (store.Skill, string, error) {
+	return s.publish(ctx, a, name, true)
+}
+
+func (s *Service) publish(ctx context.Context, a Actor, name string, override bool) (store.Skill, string, error) {
 	if err := a.need("write"); err != nil {
 		return store.Skill{}, "", err
 	}
@@ -303,7 +329,7 @@ func (s *Service) Publish(ctx context.Context, a Actor, name string) (store.Skil
 		if err != nil {
 			return err
 		}
-		if msg, err = s.publishIn(ctx, q, a, sk.ID, name, st); err != nil {
+		if msg, err = s.publishIn(ctx, q, a, sk.ID, name, st, override); err != nil {
 			return err
 		}
 		sk, err = store.SkillByName(ctx, q, name)
@@ -648,10 +674,13 @@ func (s *Service) Fork(ctx context.Context, a Actor, name, newName string) (Publ
 		if err != nil {
 			return err
 		}
+		if err := s.reviewNewVersion(ctx, q, a, id, nv, b); err != nil {
+			return err
+		}
 		if err := store.SetSkillContent(ctx, q, id, b.Title, b.Frontmatter.Description, b.Body, 1); err != nil {
 			return err
 		}
-		if err := s.enqueueEmbedding(ctx, q, id, b.Frontmatter.Name, b.Title, b.Frontmatter.Description, b.Body); err != nil {
+		if err := s.enqueueEmbedding(ctx, q, id, newName, b.Title, b.Frontmatter.Description, b.Body); err != nil {
 			return err
 		}
 		if err := s.audit(ctx, q, a, "skill.create", "success", "skill", newName,

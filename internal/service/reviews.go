@@ -1,0 +1,207 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/skillvault/skillvault/internal/bundle"
+	"github.com/skillvault/skillvault/internal/database"
+	"github.com/skillvault/skillvault/internal/review"
+	"github.com/skillvault/skillvault/internal/store"
+)
+
+// LLMConfig is the server-side part of the optional LLM reviewer.
+type LLMConfig struct {
+	APIKey string
+	Client *http.Client
+}
+
+func reviewInput(b *bundle.Bundle) review.Input {
+	return review.Input{Frontmatter: b.Frontmatter, Body: b.Body, Files: b.Files}
+}
+
+func storeReview(ctx context.Context, q database.Q, skill uuid.UUID, v store.Version, r review.Result) error {
+	findings, _ := json.Marshal(r.Findings)
+	suggestions, _ := json.Marshal(r.Suggestions)
+	if r.Findings == nil {
+		findings = []byte("[]")
+	}
+	if r.Suggestions == nil {
+		suggestions = []byte("[]")
+	}
+	return store.InsertReview(ctx, q, store.NewReview{SkillID: skill, VersionID: v.ID, Digest: v.Digest, Reviewer: r.Reviewer,
+		Quality: r.Quality, Clarity: r.Clarity, Completeness: r.Completeness, Safety: r.Safety,
+		Findings: findings, Suggestions: suggestions, Summary: r.Summary, Blocking: r.Blocking()})
+}
+
+// reviewNewVersion runs the builtin reviewer on a new version inside the
+// transaction that stores it, and starts the tenant's LLM reviewer, if one
+// is configured, after the transaction.
+func (s *Service) reviewNewVersion(ctx context.Context, q database.Q, a Actor, skill uuid.UUID, v store.Version, b *bundle.Bundle) error {
+	if err := storeReview(ctx, q, skill, v, review.Builtin(reviewInput(b))); err != nil {
+		return err
+	}
+	st, err := s.settingsIn(ctx, q)
+	if err != nil {
+		return err
+	}
+	if st.LLMReviewURL != "" {
+		s.later(func() { s.llmReview(a.TenantID, skill, v, b, st) })
+	}
+	return nil
+}
+
+// later runs fn after the current request, bounded by the service's
+// lifetime; tests wait for it with Wait.
+func (s *Service) later(fn func()) {
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		fn()
+	}()
+}
+
+// Wait waits for background work started by requests (LLM reviews).
+func (s *Service) Wait() { s.bg.Wait() }
+
+func (s *Service) llmReview(tenant, skill uuid.UUID, v store.Version, b *bundle.Bundle, st store.Settings) {
+	ctx, cancel := context.WithTimeout(context.Background(), review.DefaultLLMTimeout)
+	defer cancel()
+	r, err := review.LLM{URL: st.LLMReviewURL, Model: st.LLMReviewModel, APIKey: s.llm.APIKey, Client: s.llm.Client}.Review(ctx, reviewInput(b))
+	if err != nil {
+		s.log.Warn("LLM review failed; the builtin review stands (re-run with POST .../reviews)", "tenant", tenant, "skill", b.Frontmatter.Name, "err", err)
+		return
+	}
+	err = s.db.Write(ctx, System(tenant).scope(), func(q database.Q) error { return storeReview(ctx, q, skill, v, r) })
+	if err != nil {
+		s.log.Warn("could not store LLM review", "tenant", tenant, "err", err)
+	}
+}
+
+// checkBlocked refuses to publish a version with a high-severity safety
+// finding, unless an admin overrides (which is audited).
+func (s *Service) checkBlocked(ctx context.Context, q database.Q, a Actor, sk store.Skill, override bool) error {
+	v, err := store.VersionByNumber(ctx, q, sk.ID, sk.LatestVersion)
+	if err != nil {
+		return err
+	}
+	blocked, err := store.VersionBlocked(ctx, q, v.ID)
+	if err != nil || !blocked {
+		return err
+	}
+	if !override {
+		return &Error{Kind: Conflict, Msg: "version " + itoa(v.Number) + " of " + sk.Name +
+			" has a high-severity safety finding (see its reviews); fix the bundle, or an admin may publish anyway with override"}
+	}
+	if !a.isAdmin() {
+		return forbiddenf("only tenant admins may override a safety finding")
+	}
+	return s.audit(ctx, q, a, "skill.review_override", "success", "skill", sk.Name, map[string]any{"version": v.Number, "digest": v.Digest})
+}
+
+// Reviews lists a skill's reviews, newest version first.
+func (s *Service) Reviews(ctx context.Context, a Actor, name string) ([]store.Review, error) {
+	if err := a.needRead(); err != nil {
+		return nil, err
+	}
+	var out []store.Review
+	err := s.db.Read(ctx, a.scope(), func(q database.Q) error {
+		sk, err := visible(ctx, q, name)
+		if err != nil {
+			return err
+		}
+		out, err = store.ListReviews(ctx, q, sk.ID, 100)
+		return err
+	})
+	if out == nil {
+		out = []store.Review{}
+	}
+	return out, err
+}
+
+// Decision is an admin's verdict on a skill in review.
+type Decision struct {
+	Approve  bool   `json:"approve"`
+	Reason   string `json:"reason"`
+	Override bool   `json:"override"` // publish despite a high-severity safety finding
+}
+
+// Decide approves (publishes) or rejects (back to draft) a skill waiting
+// for review. Admins only; audited.
+func (s *Service) Decide(ctx context.Context, a Actor, name string, d Decision) (store.Skill, error) {
+	if err := a.need("admin"); err != nil {
+		return store.Skill{}, err
+	}
+	if !d.Approve && d.Reason == "" {
+		return store.Skill{}, invalidf("a rejection needs a reason for the author")
+	}
+	var sk store.Skill
+	err := s.db.Write(ctx, a.scope(), func(q database.Q) error {
+		var err error
+		if sk, err = s.editable(ctx, q, a, name); err != nil {
+			return err
+		}
+		if sk.Status != "in_review" {
+			return &Error{Kind: Conflict, Msg: name + " is not waiting for review (status " + sk.Status + ")"}
+		}
+		v, err := store.VersionByNumber(ctx, q, sk.ID, sk.LatestVersion)
+		if err != nil {
+			return err
+		}
+		status, action, decision := "draft", "skill.review_reject", "rejected"
+		if d.Approve {
+			if err := s.checkBlocked(ctx, q, a, sk, d.Override); err != nil {
+				return err
+			}
+			status, action, decision = "published", "skill.review_approve", "approved"
+		}
+		if err := store.SetSkillStatus(ctx, q, sk.ID, status); err != nil {
+			return err
+		}
+		if err := store.RecordReviewDecision(ctx, q, v.ID, a.UserID, decision, d.Reason); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, q, a, action, "success", "skill", name, map[string]any{"version": v.Number, "reason": d.Reason}); err != nil {
+			return err
+		}
+		if d.Approve {
+			if err := s.audit(ctx, q, a, "skill.publish", "success", "skill", name, map[string]any{"status": "published", "via": "review"}); err != nil {
+				return err
+			}
+		}
+		sk, err = store.SkillByName(ctx, q, name)
+		return err
+	})
+	return sk, err
+}
+
+// ReviewAgain runs the reviewers on a version that lacks a review (for
+// example after an LLM reviewer was configured or failed).
+func (s *Service) ReviewAgain(ctx context.Context, a Actor, name, ref string) ([]store.Review, error) {
+	if err := a.need("write"); err != nil {
+		return nil, err
+	}
+	files, v, err := s.Bundle(ctx, a, name, ref)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.parse(files, "")
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.Write(ctx, a.scope(), func(q database.Q) error {
+		sk, err := s.editable(ctx, q, a, name)
+		if err != nil {
+			return err
+		}
+		return s.reviewNewVersion(ctx, q, a, sk.ID, v, b)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Wait()
+	return s.Reviews(ctx, a, name)
+}
