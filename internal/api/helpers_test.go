@@ -319,3 +319,8 @@ func tenantCounts(t testing.TB, s *testserver.Server, tenant uuid.UUID) counts {
 	}
 	return c
 }
+
+// describedBundle is a one-file bundle with the given description.
+func describedBundle(name, desc string) []bundle.File {
+	return []bundle.File{{Path: "SKILL.md", Data: skillMD(name, desc)}}
+}

@@ -70,8 +70,9 @@ type CreatedKey struct {
 // actor names another). A key never exceeds its user's role, nor the
 // credential that creates it.
 func (s *Service) CreateKey(ctx context.Context, a Actor, user uuid.UUID, n NewKey) (CreatedKey, error) {
-	if a.Role == "" {
-		return CreatedKey{}, errUnauthenticated
+	// Making a credential is a write: a read-only key must not mint keys.
+	if err := a.need("write"); err != nil {
+		return CreatedKey{}, err
 	}
 	if a.Role != "system" {
 		user = a.UserID
@@ -166,8 +167,8 @@ func (s *Service) ListKeys(ctx context.Context, a Actor, all bool, c *store.Time
 // RevokeKey revokes one of the actor's keys, or any key of the tenant for
 // an admin. Another user's key is "not found" to a member.
 func (s *Service) RevokeKey(ctx context.Context, a Actor, id uuid.UUID) (store.APIKey, error) {
-	if a.Role == "" {
-		return store.APIKey{}, errUnauthenticated
+	if err := a.need("write"); err != nil {
+		return store.APIKey{}, err
 	}
 	var k store.APIKey
 	err := s.db.Write(ctx, a.scope(), func(q database.Q) error {
@@ -231,6 +232,12 @@ func (s *Service) Authenticate(ctx context.Context, secret string, m RequestMeta
 	}
 	// A key never exceeds its user's current role.
 	a.Scopes = slices.DeleteFunc(slices.Clone(a.Scopes), func(sc string) bool { return !slices.Contains(roleScopes(a.Role), sc) })
+	// Nor does it exceed its own scopes: an admin's key without the admin
+	// scope acts as a member, so it neither administers nor sees or edits
+	// other users' private skills (which go by role, down to the SQL).
+	if a.Role == "admin" && !a.can("admin") {
+		a.Role = "member"
+	}
 	s.touchKey(ctx, a)
 	return a, nil
 }
