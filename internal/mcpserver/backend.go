@@ -27,8 +27,9 @@ import (
 // are *service.Error values (or errors service.AsError understands) so the
 // tools can tell not-found from forbidden from invalid.
 type Backend interface {
-	// SearchSkills finds skills the caller may see.
-	SearchSkills(ctx context.Context, q SearchQuery) ([]store.Skill, error)
+	// SearchSkills finds skills the caller may see, best first. A hit's
+	// Digest may be empty (the tool then reads it from the version).
+	SearchSkills(ctx context.Context, q SearchQuery) ([]service.SearchHit, error)
 	// ListSkills lists skills the caller may see, a page at a time; next is
 	// "" on the last page.
 	ListSkills(ctx context.Context, q ListQuery) (skills []store.Skill, next string, err error)
@@ -48,7 +49,8 @@ type Backend interface {
 	Publish(ctx context.Context, files []bundle.File, dir string, publish bool) (service.Published, error)
 }
 
-// SearchQuery asks for skills matching words.
+// SearchQuery asks for skills for a task; an empty Query lists the most
+// used skills.
 type SearchQuery struct {
 	Query    string
 	Category string

@@ -31,7 +31,7 @@ type HTTPOptions struct {
 	// `skillvault serve` it is srv.API.Authenticate(r, "mcp"). Required.
 	Authenticate func(r *http.Request) (service.Actor, error)
 	// Allow applies the per-key rate limit (srv.API.Allow); nil allows all.
-	Allow func(key uuid.UUID) (bool, time.Duration)
+	Allow  func(key uuid.UUID) (bool, time.Duration)
 	Logger *slog.Logger
 	// SessionTimeout closes sessions idle this long (default 30 minutes).
 	SessionTimeout time.Duration

@@ -79,7 +79,7 @@ func writes(idempotent bool) *mcp.ToolAnnotations {
 
 func (t *tools) register(s *mcp.Server) {
 	mcp.AddTool(s, &mcp.Tool{Name: "search_skills", Title: "Search skills", Annotations: readOnly(),
-		Description: "Find skills in the organisation's Skillvault registry that fit a task. Every word of the query must appear in a skill's name, title, description, category or tags. " +
+		Description: "Find skills in the organisation's Skillvault registry that fit a task: describe the task in plain words (keyword and semantic search, best match first). " +
 			"Returns each skill's name, description, current version, digest, average rating and number of uses; then call get_skill with a name to read the skill."}, t.search)
 	mcp.AddTool(s, &mcp.Tool{Name: "get_skill", Title: "Get a skill", Annotations: readOnly(),
 		Description: "Read one skill: the full text of its SKILL.md (the instructions to follow) and the manifest of its files (path, size, sha256 digest). " +
@@ -136,7 +136,7 @@ func summary(sk store.Skill) SkillSummary {
 
 // SearchInput is search_skills' arguments.
 type SearchInput struct {
-	Query    string   `json:"query" jsonschema:"words describing the task or skill, e.g. 'pdf forms' or 'release notes'; empty lists the most used skills"`
+	Query    string   `json:"query" jsonschema:"what you need a skill for, e.g. 'fill in PDF forms' or 'write release notes'; empty lists the most used skills"`
 	Category string   `json:"category,omitempty" jsonschema:"only skills in this category"`
 	Tags     []string `json:"tags,omitempty" jsonschema:"only skills carrying all these tags"`
 	Limit    int      `json:"limit,omitempty" jsonschema:"at most this many results (1-50, default 10)"`
@@ -158,20 +158,23 @@ func (t *tools) search(ctx context.Context, req *mcp.CallToolRequest, in SearchI
 	if in.Limit < 1 || in.Limit > 50 {
 		return nil, SearchOutput{}, errors.New("invalid: limit must be between 1 and 50")
 	}
-	skills, err := b.SearchSkills(ctx, SearchQuery{Query: in.Query, Category: in.Category, Tags: in.Tags, Limit: in.Limit})
+	hits, err := b.SearchSkills(ctx, SearchQuery{Query: in.Query, Category: in.Category, Tags: in.Tags, Limit: in.Limit})
 	if err != nil {
 		return nil, SearchOutput{}, toolError(t.log, "search_skills", err)
 	}
 	out := SearchOutput{Skills: []SkillSummary{}}
-	for _, sk := range skills {
-		s := summary(sk)
-		// The digest lets an agent tell whether its local copy is current.
-		if v, err := b.Version(ctx, sk.Name, currentRef(sk)); err == nil {
-			s.Digest = v.Digest
-		} else if service.KindOf(err) != service.NotFound {
-			return nil, SearchOutput{}, toolError(t.log, "search_skills", err)
+	for _, h := range hits {
+		sum := SkillSummary{Name: h.Name, Title: h.Title, Description: h.Description, Category: h.Category, Tags: h.Tags,
+			Status: h.Status, Version: h.Version, Digest: h.Digest, Rating: h.RatingAverage, RatingCount: h.RatingCount, Uses: h.Uses}
+		if sum.Digest == "" && sum.Version > 0 {
+			// The digest lets an agent tell whether its local copy is current.
+			if v, err := b.Version(ctx, h.Name, itoa(h.Version)); err == nil {
+				sum.Digest = v.Digest
+			} else if service.KindOf(err) != service.NotFound {
+				return nil, SearchOutput{}, toolError(t.log, "search_skills", err)
+			}
 		}
-		out.Skills = append(out.Skills, s)
+		out.Skills = append(out.Skills, sum)
 	}
 	return nil, out, nil
 }

@@ -1,7 +1,6 @@
 package mcpserver
 
 import (
-	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -23,70 +22,79 @@ type ServiceBackend struct {
 
 var _ Backend = ServiceBackend{}
 
-// searchScan bounds how many visible skills the keyword fallback looks at.
-const searchScan = 2000
-
-// SearchSkills matches every word of the query, case-insensitively, in a
-// skill's name, title, description, category or tags.
-//
-// TODO(search): switch to svc.Search (full-text, semantic, hybrid) once the
-// service has it; this scan is the stop-gap the MCP tool uses until then.
-func (b ServiceBackend) SearchSkills(ctx context.Context, q SearchQuery) ([]store.Skill, error) {
-	f := store.SkillFilter{Category: q.Category, Sort: "uses", Limit: searchScan}
-	if len(q.Tags) > 0 {
-		f.Tag = strings.ToLower(strings.TrimSpace(q.Tags[0]))
+// SearchSkills runs the service's hybrid search; an empty query lists the
+// most used skills instead (the search needs words).
+func (b ServiceBackend) SearchSkills(ctx context.Context, q SearchQuery) ([]service.SearchHit, error) {
+	tags := cleanTags(q.Tags)
+	if strings.TrimSpace(q.Query) == "" {
+		f := store.SkillFilter{Category: q.Category, Sort: "uses", Limit: q.Limit}
+		if len(tags) > 0 {
+			f.Tag, f.Limit = tags[0], searchScan
+		}
+		skills, err := b.Svc.Skills(ctx, b.Actor, f)
+		if err != nil {
+			return nil, err
+		}
+		return filterHits(hitsOf(skills), tags, q.Limit), nil
 	}
-	all, err := b.Svc.Skills(ctx, b.Actor, f)
+	sq := service.SearchQuery{Text: q.Query, Limit: q.Limit, Filter: store.SearchFilter{Category: q.Category}}
+	if len(tags) > 0 {
+		// The service filters on one tag; the others are checked here,
+		// on a longer list.
+		sq.Filter.Tag, sq.Limit = tags[0], maxSearch
+	}
+	hits, err := b.Svc.Search(ctx, b.Actor, sq)
 	if err != nil {
 		return nil, err
 	}
-	return matchSkills(all, q), nil
+	return filterHits(hits, tags, q.Limit), nil
 }
 
-// matchSkills filters and ranks skills for a keyword query: skills whose
-// name matches come first, then by uses (the input order).
-func matchSkills(all []store.Skill, q SearchQuery) []store.Skill {
-	words := strings.Fields(strings.ToLower(q.Query))
-	type hit struct {
-		sk    store.Skill
-		score int
-	}
-	var hits []hit
-	for _, sk := range all {
-		if !hasTags(sk.Tags, q.Tags) {
-			continue
-		}
-		name := strings.ToLower(sk.Name)
-		text := strings.ToLower(strings.Join([]string{sk.Name, strings.ReplaceAll(sk.Name, "-", " "), sk.Title,
-			sk.Description, sk.Category, strings.Join(sk.Tags, " ")}, "\n"))
-		score, ok := 0, true
-		for _, w := range words {
-			if !strings.Contains(text, w) {
-				ok = false
-				break
-			}
-			if strings.Contains(name, w) {
-				score++
-			}
-		}
-		if ok {
-			hits = append(hits, hit{sk, score})
+// searchScan bounds the listing an empty query with tags looks through;
+// maxSearch is the most results the service's search returns.
+const (
+	searchScan = 1000
+	maxSearch  = 100
+)
+
+func cleanTags(tags []string) []string {
+	var out []string
+	for _, t := range tags {
+		if t = strings.ToLower(strings.TrimSpace(t)); t != "" {
+			out = append(out, t)
 		}
 	}
-	slices.SortStableFunc(hits, func(a, b hit) int { return cmp.Compare(b.score, a.score) })
-	out := make([]store.Skill, 0, min(len(hits), q.Limit))
+	return out
+}
+
+// hitsOf turns listed skills into search hits without a digest.
+func hitsOf(skills []store.Skill) []service.SearchHit {
+	out := make([]service.SearchHit, len(skills))
+	for i, sk := range skills {
+		out[i] = service.SearchHit{Name: sk.Name, Title: sk.Title, Description: sk.Description, Category: sk.Category, Tags: sk.Tags,
+			Status: sk.Status, Visibility: sk.Visibility, Version: currentVersion(sk), RatingAverage: sk.RatingAverage,
+			RatingCount: sk.RatingCount, Uses: sk.Uses()}
+	}
+	return out
+}
+
+// filterHits keeps the hits carrying every tag, at most limit of them.
+func filterHits(hits []service.SearchHit, tags []string, limit int) []service.SearchHit {
+	out := make([]service.SearchHit, 0, min(len(hits), limit))
 	for _, h := range hits {
-		if len(out) == q.Limit {
+		if len(out) == limit {
 			break
 		}
-		out = append(out, h.sk)
+		if hasTags(h.Tags, tags) {
+			out = append(out, h)
+		}
 	}
 	return out
 }
 
 func hasTags(have, want []string) bool {
 	for _, t := range want {
-		if !slices.Contains(have, strings.ToLower(strings.TrimSpace(t))) {
+		if !slices.Contains(have, t) {
 			return false
 		}
 	}
