@@ -38,9 +38,10 @@ func storeReview(ctx context.Context, q database.Q, skill uuid.UUID, v store.Ver
 }
 
 // reviewNewVersion runs the builtin reviewer on a new version inside the
-// transaction that stores it, and starts the tenant's LLM reviewer, if one
-// is configured, after the transaction.
-func (s *Service) reviewNewVersion(ctx context.Context, q database.Q, a Actor, skill uuid.UUID, v store.Version, b *bundle.Bundle) error {
+// transaction that stores it. The tenant's LLM reviewer, if one is
+// configured, is added to after: it must start only once the transaction
+// has committed, or it could not see the version.
+func (s *Service) reviewNewVersion(ctx context.Context, q database.Q, a Actor, skill uuid.UUID, v store.Version, b *bundle.Bundle, after *afterCommit) error {
 	if err := storeReview(ctx, q, skill, v, review.Builtin(reviewInput(b))); err != nil {
 		return err
 	}
@@ -49,9 +50,24 @@ func (s *Service) reviewNewVersion(ctx context.Context, q database.Q, a Actor, s
 		return err
 	}
 	if st.LLMReviewURL != "" {
-		s.later(func() { s.llmReview(a.TenantID, skill, v, b, st) })
+		after.add(func() { s.later(func() { s.llmReview(a.TenantID, skill, v, b, st) }) })
 	}
 	return nil
+}
+
+// afterCommit collects work to start once a transaction has committed.
+type afterCommit []func()
+
+func (a *afterCommit) add(f func()) { *a = append(*a, f) }
+
+// run starts the work if the transaction committed (err is nil).
+func (a *afterCommit) run(err error) {
+	if err != nil {
+		return
+	}
+	for _, f := range *a {
+		f()
+	}
 }
 
 // later runs fn after the current request, bounded by the service's
@@ -192,13 +208,15 @@ func (s *Service) ReviewAgain(ctx context.Context, a Actor, name, ref string) ([
 	if err != nil {
 		return nil, err
 	}
+	var after afterCommit
 	err = s.db.Write(ctx, a.scope(), func(q database.Q) error {
 		sk, err := s.editable(ctx, q, a, name)
 		if err != nil {
 			return err
 		}
-		return s.reviewNewVersion(ctx, q, a, sk.ID, v, b)
+		return s.reviewNewVersion(ctx, q, a, sk.ID, v, b, &after)
 	})
+	after.run(err)
 	if err != nil {
 		return nil, err
 	}

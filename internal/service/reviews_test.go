@@ -3,12 +3,14 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/skillvault/skillvault/internal/bundle"
+	"github.com/skillvault/skillvault/internal/dbtest"
 	"github.com/skillvault/skillvault/internal/embed/embedtest"
 	"github.com/skillvault/skillvault/internal/service"
 	"github.com/skillvault/skillvault/internal/store"
@@ -157,12 +159,19 @@ func TestLLMReviewer(t *testing.T) {
 			return
 		}
 		content, _ := json.Marshal(map[string]any{"quality": 7, "clarity": 8, "completeness": 6, "safety": 9,
-			"findings": []map[string]any{{"severity": "low", "category": "completeness", "file": "SKILL.md", "line": 5, "message": "add an example"}},
+			"findings":    []map[string]any{{"severity": "low", "category": "completeness", "file": "SKILL.md", "line": 5, "message": "add an example"}},
 			"suggestions": []string{"Add an example."}, "summary": "Solid, short skill."})
 		json.NewEncoder(w).Encode(map[string]any{"choices": []map[string]any{{"message": map[string]any{"role": "assistant", "content": string(content)}, "finish_reason": "stop"}}})
 	}))
 	defer chat.Close()
-	f := newFixture(t)
+	env := dbtest.New(t)
+	var logs strings.Builder
+	f := &fixture{env: env, svc: service.New(env.DB, service.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})}
+	defer func() {
+		if t.Failed() {
+			t.Log(logs.String())
+		}
+	}()
 	ctx := context.Background()
 	admin, _ := f.tenant(t, "acme")
 	url, model := chat.URL, "reviewer-1"

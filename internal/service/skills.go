@@ -131,6 +131,7 @@ func (s *Service) CreateSkill(ctx context.Context, a Actor, files []bundle.File,
 		return Published{}, err
 	}
 	var out Published
+	var after afterCommit
 	err = s.db.Write(ctx, a.scope(), func(q database.Q) error {
 		st, err := s.settingsIn(ctx, q)
 		if err != nil {
@@ -154,7 +155,7 @@ func (s *Service) CreateSkill(ctx context.Context, a Actor, files []bundle.File,
 		if err != nil {
 			return err
 		}
-		if err := s.reviewNewVersion(ctx, q, a, id, v, b); err != nil {
+		if err := s.reviewNewVersion(ctx, q, a, id, v, b, &after); err != nil {
 			return err
 		}
 		if err := store.SetSkillContent(ctx, q, id, b.Title, b.Frontmatter.Description, b.Body, 1); err != nil {
@@ -175,6 +176,7 @@ func (s *Service) CreateSkill(ctx context.Context, a Actor, files []bundle.File,
 		}
 		return s.fill(ctx, q, &out, b.Frontmatter.Name)
 	})
+	after.run(err)
 	if err == nil {
 		out.PossibleDuplicates = s.possibleDuplicates(ctx, a, out.Skill, b.Body)
 	}
@@ -226,6 +228,7 @@ func (s *Service) AddVersion(ctx context.Context, a Actor, name string, files []
 			Problems: []bundle.Problem{{File: "SKILL.md", Line: 2, Msg: "name must be " + name}}}
 	}
 	var out Published
+	var after afterCommit
 	err = s.db.Write(ctx, a.scope(), func(q database.Q) error {
 		sk, err := s.editable(ctx, q, a, name)
 		if err != nil {
@@ -254,7 +257,7 @@ func (s *Service) AddVersion(ctx context.Context, a Actor, name string, files []
 		if err != nil {
 			return err
 		}
-		if err := s.reviewNewVersion(ctx, q, a, sk.ID, v, b); err != nil {
+		if err := s.reviewNewVersion(ctx, q, a, sk.ID, v, b, &after); err != nil {
 			return err
 		}
 		if err := store.SetSkillContent(ctx, q, sk.ID, b.Title, b.Frontmatter.Description, b.Body, n); err != nil {
@@ -278,6 +281,7 @@ func (s *Service) AddVersion(ctx context.Context, a Actor, name string, files []
 		}
 		return s.fill(ctx, q, &out, name)
 	})
+	after.run(err)
 	return out, err
 }
 
@@ -655,6 +659,7 @@ func (s *Service) Fork(ctx context.Context, a Actor, name, newName string) (Publ
 		return Published{}, err
 	}
 	var out Published
+	var after afterCommit
 	err = s.db.Write(ctx, a.scope(), func(q database.Q) error {
 		src, err := visible(ctx, q, name)
 		if err != nil {
@@ -674,7 +679,7 @@ func (s *Service) Fork(ctx context.Context, a Actor, name, newName string) (Publ
 		if err != nil {
 			return err
 		}
-		if err := s.reviewNewVersion(ctx, q, a, id, nv, b); err != nil {
+		if err := s.reviewNewVersion(ctx, q, a, id, nv, b, &after); err != nil {
 			return err
 		}
 		if err := store.SetSkillContent(ctx, q, id, b.Title, b.Frontmatter.Description, b.Body, 1); err != nil {
@@ -690,5 +695,6 @@ func (s *Service) Fork(ctx context.Context, a Actor, name, newName string) (Publ
 		out = Published{Version: nv, Created: true, Message: "forked " + name + " as " + newName}
 		return s.fill(ctx, q, &out, newName)
 	})
+	after.run(err)
 	return out, err
 }
