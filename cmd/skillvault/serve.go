@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/skillvault/skillvault/internal/database"
+	"github.com/skillvault/skillvault/internal/discovery"
 	"github.com/skillvault/skillvault/internal/server"
 	"github.com/skillvault/skillvault/internal/service"
 )
@@ -83,6 +85,12 @@ func serve(ctx context.Context, e *env, args []string) int {
 	svc := service.New(db, service.Options{Logger: e.log, Embed: service.EmbedConfig{OpenAIKey: e.getenv("SKILLVAULT_EMBEDDING_API_KEY")}})
 	go svc.RunEmbedder(ctx, 2*time.Second)
 	srv := server.New(svc, server.Config{Addr: *addr, BaseDomain: strings.ToLower(*base), Logger: e.log, RateLimit: *rateLimit, Ready: checkVerified})
+	discovery.Register(srv.Mux, svc, discovery.Options{
+		Auth:       func(r *http.Request) (service.Actor, error) { return srv.API.Authenticate(r, "api") },
+		HostTenant: srv.HostTenant,
+		Allow:      srv.API.Allow,
+		Logger:     e.log,
+	})
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -91,7 +91,8 @@ func (s *Server) HostTenant(r *http.Request) (uuid.UUID, bool) {
 	if s.cfg.BaseDomain != "" {
 		if slug, ok := strings.CutSuffix(host, "."+s.cfg.BaseDomain); ok {
 			if strings.Contains(slug, ".") {
-				return uuid.Nil, false
+				// a.b.<base> names no tenant we know: never a fallback.
+				return uuid.Max, true
 			}
 			key = slug
 		}
