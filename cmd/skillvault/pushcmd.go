@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/skillvault/skillvault/internal/bundle"
 	"github.com/skillvault/skillvault/internal/client"
@@ -25,6 +26,7 @@ type pushResult struct {
 	Result   string           `json:"result"`           // created, updated, unchanged, failed
 	Status   string           `json:"status,omitempty"` // the skill's status afterwards
 	Message  string           `json:"message,omitempty"`
+	Similar  []string         `json:"similar,omitempty"` // possible duplicates the server found
 	Error    string           `json:"error,omitempty"`
 	Problems []bundle.Problem `json:"problems,omitempty"`
 }
@@ -108,7 +110,13 @@ func pushOne(ctx context.Context, c *client.Client, dir string, publish bool, vi
 	}
 	p, err := c.CreateSkill(ctx, buf.Bytes(), publish, visibility)
 	if client.IsConflict(err) {
-		p, err = c.AddVersion(ctx, r.Name, buf.Bytes(), publish)
+		// Mostly "the skill exists"; but a new skill whose publication is
+		// blocked (a safety finding) is a conflict too, and then there is
+		// no skill to add a version to: report why the create failed.
+		created := err
+		if p, err = c.AddVersion(ctx, r.Name, buf.Bytes(), publish); client.IsNotFound(err) {
+			err = created
+		}
 	}
 	if err != nil {
 		var ce *client.Error
@@ -119,6 +127,9 @@ func pushOne(ctx context.Context, c *client.Client, dir string, publish bool, vi
 		return r
 	}
 	r.Version, r.Status, r.Message = p.Version.Number, p.Skill.Status, p.Message
+	for _, d := range p.PossibleDuplicates {
+		r.Similar = append(r.Similar, fmt.Sprintf("%s (%.2f)", d.Name, d.Similarity))
+	}
 	switch {
 	case p.Unchanged:
 		r.Result = "unchanged"
@@ -156,6 +167,9 @@ func printPush(e *env, r pushResult) {
 		return
 	}
 	fmt.Fprintf(e.stdout, "%-9s  %s  version %d  %s  %s\n", r.Result, r.Name, r.Version, r.Digest, r.Status)
+	if len(r.Similar) > 0 {
+		fmt.Fprintf(e.stderr, "note: %s looks like existing skills: %s\n", r.Name, strings.Join(r.Similar, ", "))
+	}
 }
 
 // problemAt prints a problem with the file's path on disk: DIR/FILE:LINE: MSG.

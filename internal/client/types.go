@@ -80,6 +80,15 @@ type Published struct {
 	Created   bool        `json:"created"`   // a new version was stored
 	Unchanged bool        `json:"unchanged"` // the bundle equals the latest version
 	Message   string      `json:"message"`
+	// PossibleDuplicates are existing skills very like a new one (a
+	// warning from servers with search).
+	PossibleDuplicates []Duplicate `json:"possible_duplicates,omitempty"`
+}
+
+// Duplicate is an existing skill similar to a new one.
+type Duplicate struct {
+	Name       string  `json:"name"`
+	Similarity float64 `json:"similarity"`
 }
 
 // Page is one page of a list; NextCursor is "" on the last page.
