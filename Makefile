@@ -6,16 +6,23 @@ GO ?= go
 build:
 	$(GO) build -o bin/skillvault ./cmd/skillvault
 
+# Runs Skillvault with the embedded database on http://127.0.0.1:8080.
 run: build
 	./bin/skillvault serve
 
-# Every test: unit, real-PostgreSQL, HTTP and browser tests.
+# Every test: unit, real-PostgreSQL, HTTP, MCP, CLI and browser tests, then
+# a short run of every fuzz target.
 test:
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -count=1 -timeout 40m ./...
+	@if [ -x scripts/fuzz.sh ]; then scripts/fuzz.sh; fi
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/database/
+# The benchmark suite; results are written down in BENCHMARKS.md.
+bench: build
+	./bin/skillvault bench
+
+fuzz:
+	FUZZTIME=60s scripts/fuzz.sh
 
 vet:
 	$(GO) vet ./...
