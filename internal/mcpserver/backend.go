@@ -103,12 +103,23 @@ func toolError(log *slog.Logger, op string, err error) error {
 	case service.TooLarge:
 		b.WriteString("too large: ")
 	case service.Unavailable:
+		if e.Msg != "" {
+			return fmt.Errorf("unavailable: %s; retry shortly", e.Msg)
+		}
 		return fmt.Errorf("%s: the Skillvault server is unavailable right now; retry shortly", op)
 	case service.Internal:
 		log.Error("mcp tool failed", "op", op, "err", err)
 		return fmt.Errorf("%s failed: something went wrong on the Skillvault server; try again, and report it if it persists", op)
 	}
-	b.WriteString(e.Msg)
+	msg := e.Msg
+	if len(e.Problems) > 0 {
+		// Bundle errors repeat their problems in the message: list them
+		// once, one per line.
+		if i := strings.Index(msg, e.Problems[0].String()); i > 0 {
+			msg = strings.TrimRight(msg[:i], ": ;")
+		}
+	}
+	b.WriteString(msg)
 	for _, p := range e.Problems {
 		b.WriteString("\n- ")
 		b.WriteString(p.String())

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -343,6 +344,12 @@ func readSkillFile(ctx context.Context, b Backend, name, p string, version int) 
 	if err != nil {
 		return skillFile{}, err
 	}
+	// Over HTTP the bytes crossed a network: hand over only what the
+	// manifest vouches for.
+	if d := bundle.FileDigest(data); d != "sha256:"+entry.SHA256 {
+		return skillFile{}, &service.Error{Kind: service.Unavailable, Msg: fmt.Sprintf("%s of %s version %d arrived with digest %s, not the %s of its manifest, so it was refused",
+			clean, sk.Name, v.Number, d, "sha256:"+entry.SHA256)}
+	}
 	return skillFile{version: v.Number, path: clean, data: data, mime: mimeType(clean, data), text: isText(data)}, nil
 }
 
@@ -614,4 +621,15 @@ func (t *tools) listResources(ctx context.Context, req *mcp.ListResourcesRequest
 			Description: sk.Description, MIMEType: "text/markdown"})
 	}
 	return out, nil
+}
+
+// ServeStdio serves the tools over a stdio-style stream (newline-delimited
+// JSON-RPC on in and out) until the client disconnects or ctx ends.
+func ServeStdio(ctx context.Context, b Backend, in io.ReadCloser, out io.WriteCloser, log *slog.Logger) error {
+	s := NewServer(StaticBackend(b), Options{Logger: log})
+	err := s.Run(ctx, &mcp.IOTransport{Reader: in, Writer: out})
+	if err != nil && ctx.Err() != nil {
+		return nil // stopped on purpose
+	}
+	return err
 }
