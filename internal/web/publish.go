@@ -1,0 +1,171 @@
+package web
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/skillvault/skillvault/internal/bundle"
+	"github.com/skillvault/skillvault/internal/service"
+)
+
+// publishForm is the publish page's state.
+type publishForm struct {
+	Visibility, Category, Tags, Changelog string
+	Publish                               bool
+	Error                                 string
+	Problems                              []bundle.Problem
+	Files                                 []string
+}
+
+func (wb *Web) publishPage(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	wb.render(w, r, c, http.StatusOK, "publish", "Publish a skill", publishForm{Visibility: "tenant", Publish: true})
+	return nil
+}
+
+// readUpload reads the publish form: a zip or tar.gz in the part "bundle",
+// or the files of a folder in parts "files" whose file names are their
+// paths. The CSRF field is checked before any file is used.
+func (wb *Web) readUpload(w http.ResponseWriter, r *http.Request, c *reqCtx) ([]bundle.File, string, map[string]string, error) {
+	ct, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "multipart/form-data" {
+		return nil, "", nil, &service.Error{Kind: service.Invalid, Msg: "choose a zip file or a folder to upload"}
+	}
+	mr := multipart.NewReader(http.MaxBytesReader(w, r.Body, wb.cfg.MaxUploadBytes), params["boundary"])
+	fields := map[string]string{}
+	var files []bundle.File
+	var archive []byte
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, "", nil, wrapUploadErr(err)
+		}
+		// Part.FileName drops folders; the raw parameter keeps the path.
+		_, dp, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
+		filename, isFile := dp["filename"]
+		data, err := io.ReadAll(io.LimitReader(part, bundle.DefaultLimits.MaxFileSize+1))
+		if err != nil {
+			return nil, "", nil, wrapUploadErr(err)
+		}
+		switch {
+		case !isFile:
+			fields[part.FormName()] = string(data)
+		case filename == "" || len(data) == 0 && filename == "":
+			// an empty file input
+		case part.FormName() == "bundle":
+			archive = data
+		case int64(len(data)) > bundle.DefaultLimits.MaxFileSize:
+			return nil, "", nil, &bundle.Error{Problems: []bundle.Problem{{File: filename, Msg: "file is larger than the limit of " + humanSize(bundle.DefaultLimits.MaxFileSize)}}}
+		default:
+			files = append(files, bundle.File{Path: filename, Data: data})
+		}
+	}
+	if !tokenEqual(fields["csrf"], c.S.CSRF) && !tokenEqual(r.Header.Get("X-CSRF-Token"), c.S.CSRF) {
+		return nil, "", nil, errCSRF
+	}
+	if len(archive) > 0 {
+		fs, root, err := bundle.ReadArchive(archive, bundle.Limits{})
+		return fs, root, fields, err
+	}
+	if len(files) == 0 {
+		return nil, "", fields, &service.Error{Kind: service.Invalid, Msg: "choose a zip file or a folder to upload"}
+	}
+	root := ""
+	// A folder arrives as name/SKILL.md, name/...: strip the folder.
+	if dir, _, ok := strings.Cut(files[0].Path, "/"); ok {
+		all := true
+		for _, f := range files {
+			all = all && strings.HasPrefix(f.Path, dir+"/")
+		}
+		if all {
+			for i := range files {
+				files[i].Path = strings.TrimPrefix(files[i].Path, dir+"/")
+			}
+			root = path.Clean(dir)
+		}
+	}
+	return files, root, fields, nil
+}
+
+var errCSRF = errors.New("csrf token missing or wrong")
+
+func wrapUploadErr(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return err
+	}
+	return &service.Error{Kind: service.Invalid, Msg: "could not read the upload: " + err.Error()}
+}
+
+func (wb *Web) publishPost(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	files, root, fields, err := wb.readUpload(w, r, c)
+	if errors.Is(err, errCSRF) {
+		wb.AuditCSRF(r, c)
+		wb.errorPage(w, r, c, http.StatusForbidden, "Request refused", "This form was not sent from a page of this site, or it is too old. Go back, reload the page and try again.")
+		return nil
+	}
+	f := publishForm{Visibility: fields["visibility"], Category: fields["category"], Tags: fields["tags"], Changelog: fields["changelog"],
+		Publish: fields["publish"] == "on" || fields["publish"] == "true"}
+	if f.Visibility == "" {
+		f.Visibility = "tenant"
+	}
+	for _, fl := range files {
+		f.Files = append(f.Files, fl.Path)
+	}
+	if err == nil {
+		var p service.Published
+		p, err = wb.publish(r, c, files, root, f)
+		if err == nil {
+			http.Redirect(w, r, "/skills/"+p.Skill.Name+"?published="+strconv.Itoa(p.Version.Number), http.StatusSeeOther)
+			return nil
+		}
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		f.Error = "The upload is larger than this server accepts (" + humanSize(wb.cfg.MaxUploadBytes) + ")."
+	} else if e, ok := service.AsError(err); ok {
+		f.Error, f.Problems = e.Msg, e.Problems
+		if len(f.Problems) > 0 {
+			f.Error = "The skill was not stored: fix these problems and upload it again."
+		}
+	} else {
+		return err
+	}
+	wb.render(w, r, c, http.StatusUnprocessableEntity, "publish", "Publish a skill", f)
+	return nil
+}
+
+// publish creates the skill, or adds a version when the user's skill of
+// that name exists.
+func (wb *Web) publish(r *http.Request, c *reqCtx, files []bundle.File, root string, f publishForm) (service.Published, error) {
+	o := service.PublishOptions{Publish: f.Publish, Visibility: f.Visibility, Category: f.Category, Changelog: f.Changelog, Dir: root}
+	if strings.TrimSpace(f.Tags) != "" {
+		o.Tags = strings.Split(f.Tags, ",")
+	}
+	p, err := wb.svc.CreateSkill(r.Context(), c.A, files, o)
+	if service.KindOf(err) != service.Conflict {
+		return p, err
+	}
+	name := ""
+	for _, fl := range files {
+		if fl.Path == "SKILL.md" {
+			fm, _, perr := bundle.ParseSkillMD(fl.Data)
+			if perr != nil {
+				return p, err
+			}
+			name = fm.Name
+		}
+	}
+	if _, serr := wb.svc.Skill(r.Context(), c.A, name); serr != nil {
+		return p, err
+	}
+	return wb.svc.AddVersion(r.Context(), c.A, name, files, o)
+}

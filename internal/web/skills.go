@@ -1,0 +1,502 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/skillvault/skillvault/internal/bundle"
+	"github.com/skillvault/skillvault/internal/service"
+	"github.com/skillvault/skillvault/internal/store"
+)
+
+// Agents are the --agent values of `skillvault install`, with where each
+// agent looks for skills.
+var agents = []struct{ ID, Name, Dir string }{
+	{"claude", "Claude Code", "~/.claude/skills/"},
+	{"codex", "Codex", "~/.agents/skills/"},
+	{"gemini", "Gemini CLI", "~/.agents/skills/"},
+	{"copilot", "GitHub Copilot", "~/.agents/skills/"},
+	{"opencode", "OpenCode", "~/.agents/skills/"},
+	{"cursor", "Cursor", "~/.cursor/skills/"},
+}
+
+func (wb *Web) home(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	ctx := r.Context()
+	lists := map[string][]store.Skill{}
+	for _, sort := range []string{"updated", "uses", "rating"} {
+		sk, err := wb.svc.Skills(ctx, c.A, store.SkillFilter{Status: "published", Sort: sort, Limit: 6})
+		if err != nil {
+			return err
+		}
+		if sort == "rating" {
+			sk = slices.DeleteFunc(sk, func(s store.Skill) bool { return s.RatingCount == 0 })
+		}
+		if sort == "uses" {
+			sk = slices.DeleteFunc(sk, func(s store.Skill) bool { return s.Uses() == 0 })
+		}
+		lists[sort] = sk
+	}
+	mine, err := wb.svc.Skills(ctx, c.A, store.SkillFilter{Author: c.A.Email, Limit: 50})
+	if err != nil {
+		return err
+	}
+	drafts := slices.DeleteFunc(mine, func(s store.Skill) bool { return s.Status == "published" || s.Status == "archived" })
+	wb.render(w, r, c, http.StatusOK, "home", "Skills", map[string]any{
+		"Recent": lists["updated"], "Used": lists["uses"], "Rated": lists["rating"], "Drafts": drafts})
+	return nil
+}
+
+// facet is a filter value with how many results carry it.
+type facet struct {
+	Value string
+	Count int
+	On    bool
+}
+
+func facets(skills []store.Skill, cur string, of func(store.Skill) []string) []facet {
+	n := map[string]int{}
+	for _, s := range skills {
+		for _, v := range of(s) {
+			if v != "" {
+				n[v]++
+			}
+		}
+	}
+	out := make([]facet, 0, len(n))
+	for v, k := range n {
+		out = append(out, facet{v, k, v == cur})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Value < out[j].Value
+	})
+	if len(out) > 15 {
+		out = out[:15]
+	}
+	return out
+}
+
+func (wb *Web) search(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	q := r.URL.Query()
+	text, category, tag := strings.TrimSpace(q.Get("q")), q.Get("category"), q.Get("tag")
+	if len(text) > 200 {
+		text = text[:200]
+	}
+	all, err := wb.svc.Skills(r.Context(), c.A, store.SkillFilter{Sort: "updated", Limit: 1000})
+	if err != nil {
+		return err
+	}
+	all = slices.DeleteFunc(all, func(s store.Skill) bool { return s.Status == "archived" })
+	var hits []store.Skill
+	if text == "" {
+		hits = all
+	} else if hits, err = wb.rank(r, c, text, all); err != nil {
+		return err
+	}
+	// Facets count the matches of the query, before the filters narrow them.
+	cats := facets(hits, category, func(s store.Skill) []string { return []string{s.Category} })
+	tags := facets(hits, tag, func(s store.Skill) []string { return s.Tags })
+	hits = slices.DeleteFunc(hits, func(s store.Skill) bool {
+		return (category != "" && s.Category != category) || (tag != "" && !slices.Contains(s.Tags, tag))
+	})
+	if len(hits) > 50 {
+		hits = hits[:50]
+	}
+	title := "Search"
+	if text != "" {
+		title = "Search: " + text
+	}
+	wb.render(w, r, c, http.StatusOK, "search", title, map[string]any{"Q": text, "Category": category, "Tag": tag,
+		"Results": hits, "Categories": cats, "Tags": tags})
+	return nil
+}
+
+// rank orders the visible skills for a query: by the configured search
+// when there is one, else by a word match over name, title, description,
+// category and tags.
+func (wb *Web) rank(r *http.Request, c *reqCtx, text string, all []store.Skill) ([]store.Skill, error) {
+	byName := map[string]store.Skill{}
+	for _, s := range all {
+		byName[s.Name] = s
+	}
+	if wb.cfg.Search != nil {
+		names, err := wb.cfg.Search(r.Context(), c.A, text, "hybrid", 100)
+		if err != nil {
+			return nil, err
+		}
+		var out []store.Skill
+		for _, n := range names {
+			if s, ok := byName[n]; ok {
+				out = append(out, s)
+			}
+		}
+		return out, nil
+	}
+	words := strings.Fields(strings.ToLower(text))
+	type scored struct {
+		s     store.Skill
+		score int
+	}
+	var res []scored
+	for _, s := range all {
+		score := 0
+		name := strings.ToLower(s.Name + " " + s.Title)
+		rest := strings.ToLower(s.Description + " " + s.Category + " " + strings.Join(s.Tags, " "))
+		for _, wd := range words {
+			switch {
+			case strings.Contains(name, wd):
+				score += 3
+			case strings.Contains(rest, wd):
+				score++
+			}
+		}
+		if score > 0 {
+			res = append(res, scored{s, score})
+		}
+	}
+	sort.SliceStable(res, func(i, j int) bool { return res[i].score > res[j].score })
+	out := make([]store.Skill, len(res))
+	for i, x := range res {
+		out[i] = x.s
+	}
+	return out, nil
+}
+
+// fmField is one frontmatter field shown on the skill page.
+type fmField struct{ Key, Value string }
+
+func frontmatterFields(raw json.RawMessage) []fmField {
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	var out []fmField
+	for k, v := range m {
+		if k == "name" || k == "description" || v == nil {
+			continue
+		}
+		var s string
+		switch x := v.(type) {
+		case string:
+			s = x
+		default:
+			b, _ := json.Marshal(x)
+			s = string(b)
+		}
+		if s == "" || s == "{}" || s == "[]" {
+			continue
+		}
+		out = append(out, fmField{k, s})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+func (wb *Web) baseURL(r *http.Request) string {
+	if wb.cfg.BaseURL != "" {
+		return strings.TrimRight(wb.cfg.BaseURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func (wb *Web) mcpConfig(r *http.Request) string {
+	cfg := map[string]any{"mcpServers": map[string]any{"skillvault": map[string]any{
+		"type": "http", "url": wb.baseURL(r) + "/mcp", "headers": map[string]string{"Authorization": "Bearer YOUR_API_KEY"}}}}
+	b, _ := json.MarshalIndent(cfg, "", "  ")
+	return string(b)
+}
+
+func (wb *Web) skillPage(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	ctx := r.Context()
+	name := r.PathValue("name")
+	sk, err := wb.svc.Skill(ctx, c.A, name)
+	if err != nil {
+		return err
+	}
+	v, err := wb.svc.Version(ctx, c.A, name, "latest")
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"Skill": sk, "Version": v, "Fields": frontmatterFields(v.Frontmatter),
+		"CanEdit": sk.AuthorID == c.A.UserID || c.admin(), "Agents": agents, "MCP": wb.mcpConfig(r), "Base": wb.baseURL(r)}
+	f, _, err := wb.svc.File(ctx, c.A, name, "latest", "SKILL.md")
+	switch {
+	case err == nil:
+		_, body, perr := bundle.ParseSkillMD(f.Data)
+		if perr != nil {
+			body = string(f.Data)
+		}
+		data["Body"] = renderMarkdown([]byte(body), "/skills/"+name+"/files/")
+	case service.KindOf(err) == service.Forbidden:
+		data["NoDownload"] = true
+	default:
+		return err
+	}
+	if data["Ratings"], err = wb.svc.Ratings(ctx, c.A, name, nil, 20); err != nil {
+		return err
+	}
+	if data["Versions"], err = wb.svc.Versions(ctx, c.A, name, 0, 10); err != nil {
+		return err
+	}
+	to := time.Now().UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+	st, err := wb.svc.SkillStats(ctx, c.A, name, to.Add(-30*24*time.Hour), to)
+	if err != nil {
+		return err
+	}
+	series := dailySeries(st.Daily, to.Add(-30*24*time.Hour), 30)
+	data["Stats"], data["Series"] = st, series
+	data["Chart"] = barChart(series, "Uses per day, last 30 days")
+	data["Fork"] = name + "-fork"
+	data["MyStars"] = 0
+	for _, rt := range data["Ratings"].([]store.Rating) {
+		if rt.UserID == c.A.UserID {
+			data["MyStars"], data["MyComment"] = rt.Stars, rt.Comment
+		}
+	}
+	// A page view is a use of the skill; failing to count it must not fail the page.
+	if _, err := wb.svc.RecordUsage(ctx, c.A, []service.UsageInput{{Skill: name, Version: v.Number, Event: "view", Source: "web"}}); err != nil {
+		wb.log.Warn("could not record a view", "skill", name, "err", err)
+	}
+	wb.render(w, r, c, http.StatusOK, "skill", sk.Name, data)
+	return nil
+}
+
+// isText reports whether data can be shown as text.
+func isText(data []byte) bool {
+	return utf8.Valid(data) && !bytes.ContainsRune(data, 0)
+}
+
+func versionRef(r *http.Request) string {
+	if v := r.URL.Query().Get("version"); v != "" {
+		return v
+	}
+	return "latest"
+}
+
+func (wb *Web) filePage(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	name, p := r.PathValue("name"), r.PathValue("path")
+	ref := versionRef(r)
+	f, v, err := wb.svc.File(r.Context(), c.A, name, ref, p)
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("raw") == "1" {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", pathBase(p)))
+		w.Write(f.Data)
+		return nil
+	}
+	vd, err := wb.svc.Version(r.Context(), c.A, name, strconv.Itoa(v.Number))
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"Name": name, "Path": p, "File": f.FileEntry, "Version": vd, "Ref": ref}
+	if isText(f.Data) && len(f.Data) <= 512<<10 {
+		data["Code"] = highlight(p, string(f.Data))
+	}
+	if strings.HasSuffix(strings.ToLower(p), ".md") && isText(f.Data) && r.URL.Query().Get("source") != "1" {
+		body := f.Data
+		if p == "SKILL.md" {
+			if _, b, err := bundle.ParseSkillMD(f.Data); err == nil {
+				body = []byte(b)
+			}
+		}
+		data["Markdown"] = renderMarkdown(body, "/skills/"+name+"/files/"+pathDir(p))
+	}
+	wb.render(w, r, c, http.StatusOK, "file", p+" · "+name, data)
+	return nil
+}
+
+func pathBase(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+func pathDir(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[:i+1]
+	}
+	return ""
+}
+
+func (wb *Web) versionsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	name := r.PathValue("name")
+	sk, err := wb.svc.Skill(r.Context(), c.A, name)
+	if err != nil {
+		return err
+	}
+	vs, err := wb.svc.Versions(r.Context(), c.A, name, 0, 200)
+	if err != nil {
+		return err
+	}
+	wb.render(w, r, c, http.StatusOK, "versions", "Versions · "+name, map[string]any{"Skill": sk, "Versions": vs})
+	return nil
+}
+
+// fileDiff is one file's change between two versions.
+type fileDiff struct {
+	Path    string
+	Status  string // added, removed, changed, same
+	Lines   []diffLine
+	Note    string
+	Added   int
+	Removed int
+}
+
+func (wb *Web) diffPage(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	name := r.PathValue("name")
+	q := r.URL.Query()
+	sk, err := wb.svc.Skill(r.Context(), c.A, name)
+	if err != nil {
+		return err
+	}
+	from, to := q.Get("from"), q.Get("to")
+	if to == "" {
+		to = strconv.Itoa(sk.LatestVersion)
+	}
+	if from == "" {
+		n, _ := strconv.Atoi(to)
+		from = strconv.Itoa(max(n-1, 1))
+	}
+	a, va, err := wb.svc.Bundle(r.Context(), c.A, name, from)
+	if err != nil {
+		return err
+	}
+	b, vb, err := wb.svc.Bundle(r.Context(), c.A, name, to)
+	if err != nil {
+		return err
+	}
+	files := diffBundles(a, b)
+	vs, err := wb.svc.Versions(r.Context(), c.A, name, 0, 200)
+	if err != nil {
+		return err
+	}
+	wb.render(w, r, c, http.StatusOK, "diff", fmt.Sprintf("%s: version %d → %d", name, va.Number, vb.Number), map[string]any{
+		"Skill": sk, "From": va, "To": vb, "Files": files, "Versions": vs})
+	return nil
+}
+
+func diffBundles(a, b []bundle.File) []fileDiff {
+	am, bm := map[string][]byte{}, map[string][]byte{}
+	var paths []string
+	for _, f := range a {
+		am[f.Path] = f.Data
+		paths = append(paths, f.Path)
+	}
+	for _, f := range b {
+		bm[f.Path] = f.Data
+		if _, ok := am[f.Path]; !ok {
+			paths = append(paths, f.Path)
+		}
+	}
+	sort.Strings(paths)
+	var out []fileDiff
+	for _, p := range paths {
+		x, inA := am[p]
+		y, inB := bm[p]
+		d := fileDiff{Path: p}
+		switch {
+		case !inA:
+			d.Status = "added"
+		case !inB:
+			d.Status = "removed"
+		case bytes.Equal(x, y):
+			d.Status = "same"
+		default:
+			d.Status = "changed"
+		}
+		if d.Status != "same" {
+			if !isText(x) || !isText(y) {
+				d.Note = "binary file"
+			} else {
+				d.Lines, d.Note = lineDiff(string(x), string(y))
+				for _, l := range d.Lines {
+					switch l.Op {
+					case "+":
+						d.Added++
+					case "-":
+						d.Removed++
+					}
+				}
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func (wb *Web) download(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	name := r.PathValue("name")
+	files, v, err := wb.svc.Bundle(r.Context(), c.A, name, versionRef(r))
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := bundle.WriteZip(&buf, files); err != nil {
+		return err
+	}
+	if _, err := wb.svc.RecordUsage(r.Context(), c.A, []service.UsageInput{{Skill: name, Version: v.Number, Event: "download", Source: "web"}}); err != nil {
+		wb.log.Warn("could not record a download", "skill", name, "err", err)
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", fmt.Sprintf("%s-%d.zip", name, v.Number)))
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.Write(buf.Bytes())
+	return nil
+}
+
+func (wb *Web) rate(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	name := r.PathValue("name")
+	stars, err := strconv.Atoi(r.PostFormValue("stars"))
+	if err != nil {
+		return &service.Error{Kind: service.Invalid, Msg: "choose from one to five stars"}
+	}
+	if _, err := wb.svc.Rate(r.Context(), c.A, name, stars, r.PostFormValue("comment")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/skills/"+name+"?rated=1#ratings", http.StatusSeeOther)
+	return nil
+}
+
+func (wb *Web) fork(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	p, err := wb.svc.Fork(r.Context(), c.A, r.PathValue("name"), strings.TrimSpace(r.PostFormValue("new_name")))
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/skills/"+p.Skill.Name+"?forked=1", http.StatusSeeOther)
+	return nil
+}
+
+func (wb *Web) publishSkill(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	sk, _, err := wb.svc.Publish(r.Context(), c.A, r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/skills/"+sk.Name, http.StatusSeeOther)
+	return nil
+}
+
+func (wb *Web) mySkills(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	sk, err := wb.svc.Skills(r.Context(), c.A, store.SkillFilter{Author: c.A.Email, Limit: 500})
+	if err != nil {
+		return err
+	}
+	wb.render(w, r, c, http.StatusOK, "my_skills", "My skills", map[string]any{"Skills": sk})
+	return nil
+}

@@ -1,0 +1,345 @@
+// Package web is Skillvault's browser interface: server-rendered pages
+// (html/template), embedded assets, and a little JavaScript that only
+// enhances. People sign in with OpenID Connect or a one-time login link;
+// every page runs with the signed-in user's Actor, so the service and
+// row-level security keep each tenant to its own data.
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/skillvault/skillvault/internal/api"
+	"github.com/skillvault/skillvault/internal/service"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// OIDCConfig names an OpenID Connect provider. Sign-in with it is offered
+// when Issuer is set.
+type OIDCConfig struct {
+	Issuer       string // e.g. https://accounts.example.com
+	ClientID     string
+	ClientSecret string
+	// Name labels the sign-in button ("Sign in with <Name>").
+	Name string
+}
+
+// Config configures the web UI.
+type Config struct {
+	Logger *slog.Logger
+	// HostTenant resolves a request's host to a tenant when the host names
+	// one (subdomain or vanity domain); server.Server.HostTenant.
+	HostTenant func(r *http.Request) (uuid.UUID, bool)
+	OIDC       OIDCConfig
+	// BaseURL is the external address (https://skills.example.com) when
+	// the server sits behind a proxy; an https URL marks cookies Secure.
+	BaseURL string
+	// MaxUploadBytes bounds a bundle upload (default 64 MiB).
+	MaxUploadBytes int64
+	// Search, when set, ranks skills for a query (hybrid search) and
+	// returns their names best first; without it the UI filters the
+	// visible skills by words.
+	Search func(ctx context.Context, a service.Actor, query, mode string, limit int) ([]string, error)
+}
+
+// Web serves the browser interface.
+type Web struct {
+	svc   *service.Service
+	cfg   Config
+	log   *slog.Logger
+	pages map[string]*pageTemplate
+	oidc  *oidcClient
+	css   []byte // syntax highlighting styles
+}
+
+// New returns the web UI over svc.
+func New(svc *service.Service, cfg Config) *Web {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = 64 << 20
+	}
+	w := &Web{svc: svc, cfg: cfg, log: cfg.Logger, pages: parsePages(), css: highlightCSS()}
+	if cfg.OIDC.Issuer != "" {
+		w.oidc = newOIDCClient(cfg.OIDC)
+	}
+	return w
+}
+
+// handler is a page handler of a signed-in user; a returned error is shown
+// as an error page.
+type handler func(w http.ResponseWriter, r *http.Request, c *reqCtx) error
+
+// reqCtx is what a handler knows of the request.
+type reqCtx struct {
+	A     service.Actor
+	S     service.SessionState
+	Nonce string
+}
+
+func (c *reqCtx) admin() bool { return c.A.Role == "admin" }
+
+// Register adds the UI's routes to mux.
+func (wb *Web) Register(mux *http.ServeMux) {
+	static, _ := fs.Sub(staticFS, "static")
+	files := http.FileServerFS(static)
+	mux.Handle("GET /static/", wb.headers(http.StripPrefix("/static/", cacheStatic(files))))
+	mux.Handle("GET /static/code.css", wb.headers(http.HandlerFunc(wb.codeCSS)))
+
+	pub := func(p string, h http.HandlerFunc) { mux.Handle(p, wb.headers(h)) }
+	pub("GET /login", wb.loginPage)
+	pub("GET /login/{token}", wb.loginLinkPage)
+	pub("POST /login/{token}", wb.loginLinkPost)
+	pub("GET /auth/oidc/start", wb.oidcStart)
+	pub("GET /auth/oidc/callback", wb.oidcCallback)
+	pub("POST /logout", wb.logout)
+
+	auth := func(p string, h handler) { mux.Handle(p, wb.headers(wb.authed(h))) }
+	auth("GET /{$}", wb.home)
+	auth("GET /search", wb.search)
+	auth("GET /skills/{name}", wb.skillPage)
+	auth("GET /skills/{name}/files/{path...}", wb.filePage)
+	auth("GET /skills/{name}/versions", wb.versionsPage)
+	auth("GET /skills/{name}/diff", wb.diffPage)
+	auth("GET /skills/{name}/download", wb.download)
+	auth("POST /skills/{name}/rate", wb.rate)
+	auth("POST /skills/{name}/fork", wb.fork)
+	auth("POST /skills/{name}/publish", wb.publishSkill)
+	auth("GET /publish", wb.publishPage)
+	auth("POST /publish", wb.publishPost)
+	auth("GET /me/skills", wb.mySkills)
+	auth("GET /me/keys", wb.myKeys)
+	auth("POST /me/keys", wb.createKey)
+	auth("GET /me/keys/{id}", wb.keyPage)
+	auth("POST /me/keys/{id}/revoke", wb.revokeKey)
+	auth("POST /logout/everywhere", wb.logoutEverywhere)
+
+	auth("GET /admin/{$}", wb.adminOnly(wb.adminHome))
+	auth("GET /admin/users", wb.adminOnly(wb.adminUsers))
+	auth("POST /admin/users", wb.adminOnly(wb.adminCreateUser))
+	auth("POST /admin/users/{id}", wb.adminOnly(wb.adminUpdateUser))
+	auth("GET /admin/keys", wb.adminOnly(wb.adminKeys))
+	auth("POST /admin/keys/{id}/revoke", wb.adminOnly(wb.adminRevokeKey))
+	auth("GET /admin/settings", wb.adminOnly(wb.adminSettings))
+	auth("POST /admin/settings", wb.adminOnly(wb.adminSaveSettings))
+	auth("GET /admin/audit", wb.adminOnly(wb.adminAudit))
+	auth("GET /admin/audit/{id}", wb.adminOnly(wb.adminAuditEntry))
+	auth("GET /admin/analytics", wb.adminOnly(wb.adminAnalytics))
+	auth("GET /admin/reviews", wb.adminOnly(wb.adminReviews))
+	auth("POST /admin/reviews/{name}", wb.adminOnly(wb.adminDecide))
+
+	// Anything else the mux does not know is the UI's 404 page.
+	mux.Handle("/", wb.headers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := wb.session(r)
+		wb.errorPage(w, r, c, http.StatusNotFound, "Page not found", "There is no page at this address.")
+	})))
+}
+
+// csp allows no inline script or style: every script and style is a file
+// of ours.
+const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+// headers adds the security headers every UI response carries.
+func (wb *Web) headers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if wb.secure(r) {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func cacheStatic(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// secure reports whether the browser reaches us over TLS.
+func (wb *Web) secure(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(wb.cfg.BaseURL, "https://")
+}
+
+const sessionCookie = "sv_session"
+
+func (wb *Web) meta(r *http.Request) service.RequestMeta {
+	return service.RequestMeta{RequestID: api.RequestID(r.Context()), RemoteAddr: r.RemoteAddr, UserAgent: r.UserAgent(), Source: "web"}
+}
+
+// session returns the signed-in user of the request, if any. A session of
+// another tenant than the one the host names is no session here.
+func (wb *Web) session(r *http.Request) (*reqCtx, bool) {
+	ck, err := r.Cookie(sessionCookie)
+	if err != nil || ck.Value == "" {
+		return nil, false
+	}
+	if t, ok := service.TokenTenant(ck.Value); ok && wb.cfg.HostTenant != nil {
+		if ht, named := wb.cfg.HostTenant(r); named && ht != t {
+			return nil, false
+		}
+	}
+	a, st, err := wb.svc.SessionActor(r.Context(), ck.Value, wb.meta(r))
+	if err != nil {
+		if !errors.Is(err, service.ErrSignInFailed) {
+			wb.log.Error("session look-up failed", "err", err)
+		}
+		return nil, false
+	}
+	return &reqCtx{A: a, S: st}, true
+}
+
+// authed runs h for a signed-in user, sends others to the sign-in page,
+// and checks the CSRF token and origin of every POST.
+func (wb *Web) authed(h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		c, ok := wb.session(r)
+		if !ok {
+			if r.Method != http.MethodGet {
+				wb.errorPage(w, r, nil, http.StatusUnauthorized, "Please sign in", "Your session has ended. Sign in again, then repeat what you were doing.")
+				return
+			}
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		if r.Method == http.MethodPost && !wb.csrfOK(r, c) {
+			wb.AuditCSRF(r, c)
+			wb.errorPage(w, r, c, http.StatusForbidden, "Request refused", "This form was not sent from a page of this site, or it is too old. Go back, reload the page and try again.")
+			return
+		}
+		if err := h(w, r, c); err != nil {
+			wb.fail(w, r, c, err)
+		}
+	})
+}
+
+// AuditCSRF records a refused cross-site or stale form.
+func (wb *Web) AuditCSRF(r *http.Request, c *reqCtx) {
+	wb.svc.AuditDenied(r.Context(), c.A, "web.csrf_refused", "path", r.URL.Path, nil)
+}
+
+// csrfOK checks a POST's origin and its token: the form field "csrf", or
+// the X-CSRF-Token header of the upload script. Multipart bodies are
+// checked by their handler, which reads the field as it streams.
+func (wb *Web) csrfOK(r *http.Request, c *reqCtx) bool {
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host != r.Host {
+			return false
+		}
+	}
+	if tok := r.Header.Get("X-CSRF-Token"); tok != "" {
+		return tokenEqual(tok, c.S.CSRF)
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		return true // checked by the handler before anything is used
+	}
+	r.Body = http.MaxBytesReader(nil, r.Body, 1<<20)
+	return tokenEqual(r.PostFormValue("csrf"), c.S.CSRF)
+}
+
+func tokenEqual(a, b string) bool {
+	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// adminOnly shows the 403 page to members.
+func (wb *Web) adminOnly(h handler) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+		if !c.admin() {
+			wb.svc.AuditDenied(r.Context(), c.A, "web.admin_denied", "path", r.URL.Path, nil)
+			wb.errorPage(w, r, c, http.StatusForbidden, "Admins only", "This page is for the administrators of your organisation.")
+			return nil
+		}
+		return h(w, r, c)
+	}
+}
+
+// fail shows an error as the page its kind calls for. Not-found is one
+// page for every missing thing, so another tenant's skill looks exactly
+// like a skill that does not exist.
+func (wb *Web) fail(w http.ResponseWriter, r *http.Request, c *reqCtx, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		wb.errorPage(w, r, c, http.StatusRequestEntityTooLarge, "Upload too large", "The upload is larger than this server accepts.")
+		return
+	}
+	switch service.KindOf(err) {
+	case service.NotFound:
+		wb.errorPage(w, r, c, http.StatusNotFound, "Page not found", "There is no page at this address.")
+	case service.Forbidden:
+		e, _ := service.AsError(err)
+		wb.errorPage(w, r, c, http.StatusForbidden, "Not allowed", e.Msg)
+	case service.Invalid, service.Conflict:
+		e, _ := service.AsError(err)
+		msg := err.Error()
+		if e != nil {
+			msg = e.Msg
+		}
+		wb.errorPage(w, r, c, http.StatusBadRequest, "That did not work", msg)
+	case service.Unauthenticated:
+		wb.errorPage(w, r, c, http.StatusUnauthorized, "Please sign in", "Sign in to continue.")
+	case service.Unavailable:
+		wb.errorPage(w, r, c, http.StatusServiceUnavailable, "Temporarily unavailable", "The database is not answering. Try again in a moment.")
+	default:
+		wb.log.Error("web page failed", "path", r.URL.Path, "request_id", api.RequestID(r.Context()), "err", err)
+		wb.errorPage(w, r, c, http.StatusInternalServerError, "Something went wrong", "The error was logged. Try again, and tell your administrator if it persists.")
+	}
+}
+
+// errorPage renders the error template with status.
+func (wb *Web) errorPage(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, title, msg string) {
+	wb.render(w, r, c, status, "error", title, map[string]any{"Status": status, "Message": msg})
+}
+
+// localPath returns next when it is a path on this site, "/" otherwise,
+// so a sign-in can never redirect to another site.
+func localPath(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+		return "/"
+	}
+	return next
+}
+
+func since(t time.Time) string {
+	d := time.Since(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return plural(int(d.Minutes()), "minute") + " ago"
+	case d < 48*time.Hour:
+		return plural(int(d.Hours()), "hour") + " ago"
+	case d < 60*24*time.Hour:
+		return plural(int(d.Hours()/24), "day") + " ago"
+	}
+	return t.Format("2 Jan 2006")
+}
+
+func (wb *Web) codeCSS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Write(wb.css)
+}
