@@ -229,6 +229,10 @@ func TestCrossTenant(t *testing.T) {
 				}
 			}
 		}},
+		"GET /api/v1/skills/{name}/reviews":  notFound("GET", "/api/v1/skills/alpha/reviews", "/api/v1/skills/nosuch/reviews"),
+		"POST /api/v1/skills/{name}/reviews": notFound("POST", "/api/v1/skills/alpha/reviews", "/api/v1/skills/nosuch/reviews"),
+		"POST /api/v1/skills/{name}/decision": {path: "/api/v1/skills/alpha/decision", twin: "/api/v1/skills/nosuch/decision", notFound: true,
+			body: jsonBody(map[string]any{"approve": false, "reason": "b rejects"})},
 		"GET /api/v1/skills/{name}/similar":   notFound("GET", "/api/v1/skills/alpha/similar", "/api/v1/skills/nosuch/similar"),
 		"GET /api/v1/skills/{name}/embedding": notFound("GET", "/api/v1/skills/alpha/embedding", "/api/v1/skills/nosuch/embedding"),
 		"GET /api/v1/settings":                {check: noA(200)},
@@ -343,6 +347,10 @@ func TestMemberPrivacy(t *testing.T) {
 			{"PUT", "/api/v1/skills/" + name + "/rating", anyName(jsonBody(map[string]any{"stars": 1}))},
 			{"GET", "/api/v1/skills/" + name + "/ratings", nil},
 			{"GET", "/api/v1/skills/" + name + "/stats", nil},
+			{"GET", "/api/v1/skills/" + name + "/reviews", nil},
+			{"POST", "/api/v1/skills/" + name + "/reviews", nil},
+			{"GET", "/api/v1/skills/" + name + "/similar", nil},
+			{"GET", "/api/v1/skills/" + name + "/embedding", nil},
 		}
 		for _, rt := range routes {
 			do := func(key, skill string) *testserver.Response {

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -629,8 +628,6 @@ func (s *Service) Bundle(ctx context.Context, a Actor, name, ref string) ([]bund
 	return files, v, err
 }
 
-var nameLine = regexp.MustCompile(`(?m)^name:[^\n]*$`)
-
 // Fork copies a skill's latest version into a new skill of the actor's,
 // named newName, recording the source and its digest.
 func (s *Service) Fork(ctx context.Context, a Actor, name, newName string) (Published, error) {
@@ -651,12 +648,15 @@ func (s *Service) Fork(ctx context.Context, a Actor, name, newName string) (Publ
 	// name to match the skill); only that line changes.
 	for i, f := range files {
 		if f.Path == "SKILL.md" {
-			files[i].Data = nameLine.ReplaceAll(bytes.Clone(f.Data), []byte("name: "+newName))
+			files[i].Data, _ = renameSkillMD(f.Data, newName)
 		}
 	}
 	b, err := s.parse(files, "")
 	if err != nil {
 		return Published{}, err
+	}
+	if b.Frontmatter.Name != newName {
+		return Published{}, invalidf("could not rename the copy of %s's SKILL.md to %s: edit its name line and upload it instead", name, newName)
 	}
 	var out Published
 	var after afterCommit
