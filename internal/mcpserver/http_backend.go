@@ -166,7 +166,7 @@ func (b HTTPBackend) Publish(ctx context.Context, files []bundle.File, dir strin
 	}
 	out := service.Published{Skill: storeSkill(p.Skill), Created: p.Created, Unchanged: p.Unchanged, Message: p.Message,
 		Version: store.Version{Number: p.Version.Number, Digest: p.Version.Digest, FileCount: p.Version.FileCount, TotalSize: p.Version.TotalSize},
-		Files: make([]store.FileEntry, len(p.Files))}
+		Files:   make([]store.FileEntry, len(p.Files))}
 	for i, f := range p.Files {
 		out.Files[i] = store.FileEntry{Path: f.Path, SHA256: f.SHA256, Size: f.Size}
 	}
