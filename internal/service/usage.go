@@ -1,9 +1,13 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -73,7 +77,8 @@ func (s *Service) RecordUsage(ctx context.Context, a Actor, in []UsageInput) (Us
 			reject := func(format string, args ...any) {
 				out.Rejected = append(out.Rejected, Rejected{Index: i, Skill: e.Skill, Reason: fmt.Sprintf(format, args...)})
 			}
-			id, ok := ids[e.Skill]
+			ref, ok := ids[e.Skill]
+			id := ref.ID
 			switch {
 			case !usageEvents[e.Event]:
 				reject("event must be install, download, view or invoke, not %q", e.Event)
@@ -91,12 +96,19 @@ func (s *Service) RecordUsage(ctx context.Context, a Actor, in []UsageInput) (Us
 			case e.Version < 0:
 				reject("version must be positive")
 				continue
+			case e.Version > ref.LatestVersion:
+				reject("%s has no version %d", e.Skill, e.Version)
+				continue
 			case len(e.Metadata) > 4096 || (len(e.Metadata) > 0 && !json.Valid(e.Metadata)):
 				reject("metadata must be a JSON value of at most 4 KiB")
 				continue
 			}
 			if len(e.Metadata) > 0 && e.Metadata[0] != '{' {
 				reject("metadata must be a JSON object")
+				continue
+			}
+			if err := storableJSON(e.Metadata); err != nil {
+				reject("metadata %v", err)
 				continue
 			}
 			events = append(events, store.UsageEvent{SkillID: id, Version: e.Version, Event: e.Event, Source: e.Source, Metadata: e.Metadata})
@@ -130,6 +142,54 @@ func (s *Service) RecordUsage(ctx context.Context, a Actor, in []UsageInput) (Us
 		return store.AddCounts(ctx, q, counts)
 	})
 	return out, err
+}
+
+// storableJSON checks what json.Valid lets through but PostgreSQL's jsonb
+// refuses, which would fail the whole batch: NUL characters in strings or
+// keys, and numbers beyond any float.
+func storableJSON(raw json.RawMessage) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return fmt.Errorf("is not valid JSON: %w", err)
+	}
+	return storableValue(v, 0)
+}
+
+func storableValue(v any, depth int) error {
+	if depth > 32 {
+		return errors.New("is nested too deeply")
+	}
+	switch x := v.(type) {
+	case string:
+		if strings.ContainsRune(x, 0) {
+			return errors.New("must not contain NUL characters")
+		}
+	case json.Number:
+		if f, err := x.Float64(); err != nil || math.IsInf(f, 0) {
+			return fmt.Errorf("has a number out of range: %s", x)
+		}
+	case []any:
+		for _, e := range x {
+			if err := storableValue(e, depth+1); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			if strings.ContainsRune(k, 0) {
+				return errors.New("must not contain NUL characters")
+			}
+			if err := storableValue(e, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Stats are a skill's usage figures.

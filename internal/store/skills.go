@@ -142,21 +142,27 @@ func RecountRatings(ctx context.Context, q database.Q, id uuid.UUID) (count, sum
 	return count, sum, err
 }
 
+// SkillRef is a skill's id and its newest version number.
+type SkillRef struct {
+	ID            uuid.UUID
+	LatestVersion int
+}
+
 // LockSkillsByName resolves visible skill names to ids and locks them.
-func LockSkillsByName(ctx context.Context, q database.Q, names []string) (map[string]uuid.UUID, error) {
+func LockSkillsByName(ctx context.Context, q database.Q, names []string) (map[string]SkillRef, error) {
 	rows, err := q.Query(ctx, qSkillIDsByName, names)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]uuid.UUID{}
+	out := map[string]SkillRef{}
 	for rows.Next() {
-		var id uuid.UUID
+		var ref SkillRef
 		var name string
-		if err := rows.Scan(&id, &name); err != nil {
+		if err := rows.Scan(&ref.ID, &name, &ref.LatestVersion); err != nil {
 			return nil, err
 		}
-		out[name] = id
+		out[name] = ref
 	}
 	return out, rows.Err()
 }

@@ -65,7 +65,7 @@ RETURNING rating_count, rating_sum;
 -- name: SkillIDsByName
 -- Resolves names to ids for a usage batch, locking the rows in id order
 -- so concurrent batches cannot deadlock on the counters.
-SELECT id, name FROM skills
+SELECT id, name, latest_version FROM skills
 WHERE name = ANY($1) AND skill_visible(author_id, visibility, status)
 ORDER BY id FOR UPDATE;
 
