@@ -66,8 +66,9 @@ func run(ctx context.Context, e *env, args []string) int {
 	}
 	// Commands are matched on their longest prefix of words: "db start",
 	// "tenant create", "serve".
-	sort.Slice(commands, func(i, j int) bool { return len(commands[i].name) > len(commands[j].name) })
-	for _, c := range commands {
+	byLength := append([]command(nil), commands...)
+	sort.Slice(byLength, func(i, j int) bool { return len(byLength[i].name) > len(byLength[j].name) })
+	for _, c := range byLength {
 		words := strings.Fields(c.name)
 		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == c.name {
 			return c.run(ctx, e, args[len(words):])

@@ -33,6 +33,7 @@ var kinds = map[service.Kind]struct {
 	service.Conflict:        {http.StatusConflict, "/problems/conflict", "Conflict"},
 	service.TooLarge:        {http.StatusRequestEntityTooLarge, "/problems/too-large", "Request too large"},
 	service.Unavailable:     {http.StatusServiceUnavailable, "/problems/unavailable", "Service unavailable"},
+	service.Blocked:         {http.StatusConflict, "/problems/blocked-by-review", "Blocked by a safety finding"},
 	service.Internal:        {http.StatusInternalServerError, "/problems/internal", "Internal error"},
 }
 

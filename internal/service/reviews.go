@@ -109,7 +109,7 @@ func (s *Service) checkBlocked(ctx context.Context, q database.Q, a Actor, sk st
 		return err
 	}
 	if !override {
-		return &Error{Kind: Conflict, Msg: "version " + itoa(v.Number) + " of " + sk.Name +
+		return &Error{Kind: Blocked, Msg: "version " + itoa(v.Number) + " of " + sk.Name +
 			" has a high-severity safety finding (see its reviews); fix the bundle, or an admin may publish anyway with override"}
 	}
 	if !a.isAdmin() {

@@ -150,6 +150,7 @@ const (
 	Conflict
 	TooLarge
 	Unavailable
+	Blocked // a safety finding blocks publishing
 )
 
 // Error is an error a caller can act on.
