@@ -420,3 +420,33 @@ func TestAuthentication(t *testing.T) {
 		t.Fatalf("over the rate limit: status %d Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 }
+
+// TestTenantHost: at a tenant's host (behind a proxy that keeps the Host
+// header) the MCP endpoint answers that tenant's keys and refuses others.
+func TestTenantHost(t *testing.T) {
+	s := testserver.Start(t, testserver.Options{BaseDomain: "skills.test", Mount: func(s *testserver.Server) {
+		mcpserver.Mount(s.Srv.Mux, s.Svc, mcpserver.HTTPOptions{
+			Authenticate: func(r *http.Request) (service.Actor, error) { return s.Srv.API.Authenticate(r, "mcp") },
+		})
+	}})
+	acme, globex := s.Tenant("acme"), s.Tenant("globex")
+	post := func(host, key string) int {
+		req, _ := http.NewRequest("POST", s.URL+"/mcp", strings.NewReader(initBody))
+		req.Host = host
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := post("acme.skills.test", acme.Member.Key); got != http.StatusOK {
+		t.Fatalf("acme's key at acme's host: %d, want 200", got)
+	}
+	if got := post("acme.skills.test", globex.Member.Key); got != http.StatusUnauthorized {
+		t.Fatalf("globex's key at acme's host: %d, want 401", got)
+	}
+}
