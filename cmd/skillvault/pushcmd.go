@@ -109,17 +109,13 @@ func pushOne(ctx context.Context, c *client.Client, dir string, publish bool, vi
 		return r
 	}
 	p, err := c.CreateSkill(ctx, buf.Bytes(), publish, visibility)
-	if client.IsConflict(err) {
-		// Mostly "the skill exists"; but a new skill whose publication is
-		// blocked (a safety finding) is a conflict too, and then there is
-		// no skill to add a version to: report why the create failed.
-		created := err
-		if p, err = c.AddVersion(ctx, r.Name, buf.Bytes(), publish); client.IsNotFound(err) {
-			err = created
-		}
+	var ce *client.Error
+	if errors.As(err, &ce) && ce.Type == "/problems/conflict" {
+		// The skill exists: add a version. (A publication blocked by a
+		// safety finding is a 409 of another type, reported as it is.)
+		p, err = c.AddVersion(ctx, r.Name, buf.Bytes(), publish)
 	}
 	if err != nil {
-		var ce *client.Error
 		if errors.As(err, &ce) {
 			r.Problems = ce.Problems
 		}
