@@ -28,9 +28,13 @@ func TestTools(t *testing.T) {
 	files := skillFiles("pdf-tools", "Extract text and tables from PDF files.")
 	pub := publish(t, s, acme.Member.Key, files, "tenant")
 	publish(t, s, acme.Admin.Key, skillFiles("slide-maker", "Build slide decks from outlines."), "tenant")
+	// The admin's private skill: invisible to the member in every answer
+	// below (lists, search, resources), and not found when named.
+	publish(t, s, acme.Admin.Key, skillFiles("admin-pdf-notes", "Private PDF notes of the admin."), "private")
 	s.Svc.EmbedDue(context.Background()) // semantic search sees the skills too
 	cs := connect(t, s, acme.Member.Key)
 	ctx := ctxT(t)
+	wantContains(t, "private skill", callErr(t, cs, "get_skill", map[string]any{"name": "admin-pdf-notes"}), "not found")
 
 	t.Run("list tools", func(t *testing.T) {
 		res, err := cs.ListTools(ctx, nil)
@@ -54,6 +58,9 @@ func TestTools(t *testing.T) {
 		out := call[mcpserver.SearchOutput](t, cs, "search_skills", map[string]any{"query": "PDF tables"})
 		if len(out.Skills) == 0 {
 			t.Fatalf("search found nothing, want pdf-tools first")
+		}
+		if slices.Contains(names(out.Skills), "admin-pdf-notes") {
+			t.Fatalf("search shows another user's private skill: %v", names(out.Skills))
 		}
 		got := out.Skills[0]
 		if got.Name != "pdf-tools" || got.Version != 1 || got.Digest != pub.Version.Digest || got.Digest != bundle.Digest(files) ||
