@@ -81,12 +81,16 @@ func modelName(st store.Settings) string {
 // enqueueEmbedding marks a skill for embedding in the transaction that
 // changed it, so a crash after commit loses nothing: the worker finds it.
 func (s *Service) enqueueEmbedding(ctx context.Context, q database.Q, id uuid.UUID, name, title, description, body string) error {
+	return s.enqueue(ctx, q, id, name, title, description, body, false)
+}
+
+func (s *Service) enqueue(ctx context.Context, q database.Q, id uuid.UUID, name, title, description, body string, force bool) error {
 	st, err := s.settingsIn(ctx, q)
 	if err != nil {
 		return err
 	}
 	m := modelName(st)
-	if err := store.EnqueueEmbedding(ctx, q, id, m, inputHash(m, embedText(name, title, description, body))); err != nil {
+	if err := store.EnqueueEmbedding(ctx, q, id, m, inputHash(m, embedText(name, title, description, body)), force); err != nil {
 		return err
 	}
 	s.poke()
@@ -199,6 +203,22 @@ func (s *Service) embedBatch(ctx context.Context, a Actor, limit int) (int, erro
 // Counters returns the embedding counters, for metrics.
 func (s *Service) Counters() *EmbedCounters { return &s.counters }
 
+// requeueAll marks every skill of the tenant for embedding with the
+// current settings (all of them when force) and returns how many skills
+// there are.
+func (s *Service) requeueAll(ctx context.Context, q database.Q, force bool) (int, error) {
+	jobs, err := store.AllSkillTexts(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	for _, j := range jobs {
+		if err := s.enqueue(ctx, q, j.SkillID, j.Name, j.Title, j.Description, j.Body, force); err != nil {
+			return 0, err
+		}
+	}
+	return len(jobs), nil
+}
+
 // Reindex re-queues every skill of a tenant for embedding with the current
 // provider and embeds them, calling progress after each batch.
 func (s *Service) Reindex(ctx context.Context, a Actor, progress func(done, total int)) error {
@@ -208,17 +228,9 @@ func (s *Service) Reindex(ctx context.Context, a Actor, progress func(done, tota
 	sys := System(a.TenantID)
 	var total int
 	err := s.db.Write(ctx, sys.scope(), func(q database.Q) error {
-		jobs, err := store.AllSkillTexts(ctx, q)
-		if err != nil {
-			return err
-		}
-		total = len(jobs)
-		for _, j := range jobs {
-			if err := s.enqueueEmbedding(ctx, q, j.SkillID, j.Name, j.Title, j.Description, j.Body); err != nil {
-				return err
-			}
-		}
-		return nil
+		var err error
+		total, err = s.requeueAll(ctx, q, true)
+		return err
 	})
 	if err != nil {
 		return err

@@ -376,3 +376,49 @@ func TestDuplicateWarning(t *testing.T) {
 		t.Fatalf("unrelated skill flagged: %+v %v", p.PossibleDuplicates, err)
 	}
 }
+
+// TestProviderChangeReembeds: switching a tenant's provider queues every
+// skill for a new vector; reindex rebuilds all with progress.
+func TestProviderChangeReembeds(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	admin, _ := f.tenant(t, "acme")
+	for i := range 3 {
+		f.publish(t, admin, skillFiles(fmt.Sprintf("skill-%d", i), "Does thing number "+fmt.Sprint(i)+".", "Body."), "tenant")
+	}
+	if n := f.svc.EmbedDue(ctx); n != 3 {
+		t.Fatalf("embedded %d", n)
+	}
+	var broken atomic.Bool
+	var calls atomic.Int64
+	srv := remoteServer(t, "ollama", &broken, &calls)
+	defer srv.Close()
+	prov, url, model := "ollama", srv.URL, "m1"
+	if _, err := f.svc.UpdateSettings(ctx, admin, service.SettingsPatch{EmbeddingProvider: &prov, EmbeddingURL: &url, EmbeddingModel: &model}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.svc.EmbeddingState(ctx, admin, "skill-0")
+	if err != nil || st.State != "pending" || st.Model != "ollama:m1" {
+		t.Fatalf("after the provider change: %+v %v", st, err)
+	}
+	if n := f.svc.EmbedDue(ctx); n != 3 {
+		t.Fatalf("re-embedded %d, want 3", n)
+	}
+	var seen []int
+	if err := f.svc.Reindex(ctx, admin, func(done, total int) {
+		if total != 3 {
+			t.Errorf("total %d", total)
+		}
+		seen = append(seen, done)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) < 2 || seen[len(seen)-1] != 3 {
+		t.Fatalf("progress %v", seen)
+	}
+	_, member := admin, admin
+	member.Role, member.Scopes = "member", []string{"read", "write"}
+	if err := f.svc.Reindex(ctx, member, nil); service.KindOf(err) != service.Forbidden {
+		t.Fatalf("member reindex: %v", err)
+	}
+}

@@ -145,6 +145,13 @@ func (s *Service) UpdateSettings(ctx context.Context, a Actor, p SettingsPatch) 
 		if len(changes) == 0 {
 			return nil
 		}
+		if modelName(old) != modelName(out) || old.EmbeddingURL != out.EmbeddingURL {
+			// Vectors of different models cannot be compared: re-embed
+			// the whole tenant with the new one.
+			if _, err := s.requeueAll(ctx, q, false); err != nil {
+				return err
+			}
+		}
 		return s.audit(ctx, q, a, "settings.update", "success", "site_settings", "", map[string]any{"changes": changes})
 	})
 	return out, err

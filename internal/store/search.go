@@ -84,9 +84,9 @@ func SearchHits(ctx context.Context, q database.Q, ids []uuid.UUID, text string,
 }
 
 // EnqueueEmbedding marks a skill for embedding unless its vector is
-// current (same model, same input).
-func EnqueueEmbedding(ctx context.Context, q database.Q, skill uuid.UUID, model, inputHash string) error {
-	_, err := q.Exec(ctx, qEmbeddingEnqueue, skill, model, inputHash)
+// current (same model, same input) and force is false.
+func EnqueueEmbedding(ctx context.Context, q database.Q, skill uuid.UUID, model, inputHash string, force bool) error {
+	_, err := q.Exec(ctx, qEmbeddingEnqueue, skill, model, inputHash, force)
 	return err
 }
 

@@ -41,13 +41,14 @@ WHERE s.id = ANY($1)
   AND ($6::text = '' OR u.email = $6);
 
 -- name: EmbeddingEnqueue
--- Marks a skill for (re-)embedding when its text or the model changed.
+-- Marks a skill for (re-)embedding when its text or the model changed,
+-- or always when $4 (a reindex).
 INSERT INTO skill_embeddings (tenant_id, skill_id, model, input_hash, state)
 VALUES (current_setting('app.current_tenant_id')::uuid, $1, $2, $3, 'pending')
 ON CONFLICT (tenant_id, skill_id) DO UPDATE
 SET model = excluded.model, input_hash = excluded.input_hash, state = 'pending', attempts = 0,
     last_error = '', next_attempt_at = now(), updated_at = now()
-WHERE skill_embeddings.input_hash <> excluded.input_hash OR skill_embeddings.model <> excluded.model;
+WHERE $4 OR skill_embeddings.input_hash <> excluded.input_hash OR skill_embeddings.model <> excluded.model;
 
 -- name: EmbeddingDue
 SELECT e.skill_id, s.name, s.title, s.description, s.body, e.input_hash, e.attempts
