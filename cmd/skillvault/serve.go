@@ -12,6 +12,7 @@ import (
 
 	"github.com/skillvault/skillvault/internal/database"
 	"github.com/skillvault/skillvault/internal/discovery"
+	"github.com/skillvault/skillvault/internal/mcpserver"
 	"github.com/skillvault/skillvault/internal/server"
 	"github.com/skillvault/skillvault/internal/service"
 )
@@ -91,6 +92,11 @@ func serve(ctx context.Context, e *env, args []string) int {
 		Allow:      srv.API.Allow,
 		Logger:     e.log,
 	})
+	mcpserver.Mount(srv.Mux, svc, mcpserver.HTTPOptions{
+		Authenticate: func(r *http.Request) (service.Actor, error) { return srv.API.Authenticate(r, "mcp") },
+		Allow:        srv.API.Allow,
+		Logger:       e.log,
+	})
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -102,7 +108,7 @@ func serve(ctx context.Context, e *env, args []string) int {
 			return fail(e, "bootstrap: %v", err)
 		}
 	}
-	fmt.Fprintf(e.stdout, "Skillvault is running at %s (API: %s/api/v1, health: %s/healthz). Press Ctrl-C to stop.\n", url, url, url)
+	fmt.Fprintf(e.stdout, "Skillvault is running at %s (API: %s/api/v1, MCP: %s/mcp, health: %s/healthz). Press Ctrl-C to stop.\n", url, url, url, url)
 	e.log.Info("listening", "addr", ln.Addr().String())
 	if err := srv.Run(ctx, ln); err != nil {
 		return fail(e, "%v", err)
