@@ -240,7 +240,7 @@ func (wb *Web) adminAnalytics(w http.ResponseWriter, r *http.Request, c *reqCtx)
 	}
 	wb.render(w, r, c, http.StatusOK, "admin_analytics", "Usage analytics", map[string]any{
 		"Days": days, "Total": total, "ByEvent": byEvent, "Active": act.ActiveUsers, "Series": series, "Act": act,
-		"UsesChart": barChart(series, "Uses per day"), "TopChart": hbarChart(top, "Most used skills"), "UsersChart": hbarChart(users, "Most active users"),
+		"UsesChart": barChart(series, "Uses per day", true), "TopChart": hbarChart(top, "Most used skills"), "UsersChart": hbarChart(users, "Most active users"),
 		"Ranges": []int{7, 30, 90, 365}})
 	return nil
 }

@@ -32,8 +32,11 @@ func dailySeries(days []store.DayCount, from time.Time, n int) []point {
 
 // barChart draws a bar chart as inline SVG. It is decorative for screen
 // readers (aria-hidden): the same figures stand in a table beside it.
-func barChart(ps []point, title string) template.HTML {
-	const w, h, pad = 600, 160, 24
+func barChart(ps []point, title string, wide bool) template.HTML {
+	w, h, pad := 320, 110, 22
+	if wide {
+		w, h = 640, 170
+	}
 	var peak int64
 	for _, p := range ps {
 		peak = max(peak, p.Value)
@@ -46,7 +49,7 @@ func barChart(ps []point, title string) template.HTML {
 		for i, p := range ps {
 			bh := 0.0
 			if peak > 0 {
-				bh = float64(p.Value) / float64(peak) * float64(h-12)
+				bh = float64(p.Value) / float64(peak) * float64(h-16)
 			}
 			fmt.Fprintf(&b, `<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f"><title>%s: %d</title></rect>`,
 				float64(i)*bw+1, float64(h)-bh, max(bw-2, 1), bh, template.HTMLEscapeString(p.Label), p.Value)
@@ -54,7 +57,7 @@ func barChart(ps []point, title string) template.HTML {
 		fmt.Fprintf(&b, `<text x="0" y="%d">%s</text>`, h+18, template.HTMLEscapeString(ps[0].Label))
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`, w, h+18, template.HTMLEscapeString(ps[len(ps)-1].Label))
 	}
-	fmt.Fprintf(&b, `<text x="%d" y="12" text-anchor="end">max %d</text></svg>`, w, peak)
+	fmt.Fprintf(&b, `<text x="0" y="11">max %d per day</text></svg>`, peak)
 	return template.HTML(b.String())
 }
 

@@ -130,14 +130,14 @@ func (e *env) client() *browser {
 	return &browser{e: e, jar: jar, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
-type page struct {
+type resp struct {
 	Status int
 	Header http.Header
 	Body   string
 	Cookies []*http.Cookie
 }
 
-func (b *browser) do(method, path string, form url.Values, header ...string) *page {
+func (b *browser) do(method, path string, form url.Values, header ...string) *resp {
 	b.e.t.Helper()
 	var body io.Reader
 	if form != nil {
@@ -153,16 +153,16 @@ func (b *browser) do(method, path string, form url.Values, header ...string) *pa
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := b.c.Do(req)
+	res, err := b.c.Do(req)
 	if err != nil {
 		b.e.t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return &page{Status: resp.StatusCode, Header: resp.Header, Body: string(data), Cookies: resp.Cookies()}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	return &resp{Status: res.StatusCode, Header: res.Header, Body: string(data), Cookies: res.Cookies()}
 }
 
-func (b *browser) get(path string) *page { b.e.t.Helper(); return b.do("GET", path, nil) }
+func (b *browser) get(path string) *resp { b.e.t.Helper(); return b.do("GET", path, nil) }
 
 var (
 	preRE  = regexp.MustCompile(`name="pre" value="([^"]+)"`)
@@ -170,7 +170,7 @@ var (
 )
 
 // signIn follows a login link as a person would: open it, press the button.
-func (b *browser) signIn(link string) *page {
+func (b *browser) signIn(link string) *resp {
 	b.e.t.Helper()
 	p := b.get(link)
 	m := preRE.FindStringSubmatch(p.Body)

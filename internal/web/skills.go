@@ -259,7 +259,7 @@ func (wb *Web) skillPage(w http.ResponseWriter, r *http.Request, c *reqCtx) erro
 	}
 	series := dailySeries(st.Daily, to.Add(-30*24*time.Hour), 30)
 	data["Stats"], data["Series"] = st, series
-	data["Chart"] = barChart(series, "Uses per day, last 30 days")
+	data["Chart"] = barChart(series, "Uses per day, last 30 days", false)
 	data["Fork"] = name + "-fork"
 	data["MyStars"] = 0
 	for _, rt := range data["Ratings"].([]store.Rating) {
