@@ -83,7 +83,9 @@ func serve(ctx context.Context, e *env, args []string) int {
 		return fail(e, "refusing to serve: %v", err)
 	}
 
-	svc := service.New(db, service.Options{Logger: e.log, Embed: service.EmbedConfig{OpenAIKey: e.getenv("SKILLVAULT_EMBEDDING_API_KEY")}})
+	svc := service.New(db, service.Options{Logger: e.log,
+		Embed: service.EmbedConfig{OpenAIKey: e.getenv("SKILLVAULT_EMBEDDING_API_KEY")},
+		LLM:   service.LLMConfig{APIKey: e.getenv("SKILLVAULT_LLM_API_KEY")}})
 	go svc.RunEmbedder(ctx, 2*time.Second)
 	srv := server.New(svc, server.Config{Addr: *addr, BaseDomain: strings.ToLower(*base), Logger: e.log, RateLimit: *rateLimit, Ready: checkVerified})
 	discovery.Register(srv.Mux, svc, discovery.Options{
