@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -351,14 +352,14 @@ const initBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"proto
 // metadata; the metadata is served; a session cannot be used with another
 // key; the rate limit applies.
 func TestAuthentication(t *testing.T) {
-	var limited bool
+	var limited atomic.Bool
 	s := testserver.Start(t, testserver.Options{Mount: func(s *testserver.Server) {
 		opt := mcpserver.HTTPOptions{
 			Authenticate: func(r *http.Request) (service.Actor, error) { return s.Srv.API.Authenticate(r, "mcp") },
 			Allow:        s.Srv.API.Allow,
 		}
 		mcpserver.Mount(s.Srv.Mux, s.Svc, opt)
-		opt.Allow = func(uuid.UUID) (bool, time.Duration) { limited = true; return false, 3 * time.Second }
+		opt.Allow = func(uuid.UUID) (bool, time.Duration) { limited.Store(true); return false, 3 * time.Second }
 		s.Srv.Mux.Handle("/mcp-limited", mcpserver.Handler(s.Svc, opt))
 	}})
 	acme, globex := s.Tenant("acme"), s.Tenant("globex")
@@ -423,7 +424,7 @@ func TestAuthentication(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "4" || !limited {
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "4" || !limited.Load() {
 		t.Fatalf("over the rate limit: status %d Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 }
