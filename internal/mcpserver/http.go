@@ -95,6 +95,11 @@ func Handler(svc *service.Service, opt HTTPOptions) http.Handler {
 				return
 			}
 		}
+		if r.Method == http.MethodGet {
+			// A GET opens the session's event stream, which lives longer than
+			// the server's write timeout (meant for ordinary requests).
+			http.NewResponseController(w).SetWriteDeadline(time.Time{})
+		}
 		bound.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, a)))
 	})
 }
