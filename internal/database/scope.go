@@ -153,18 +153,28 @@ func (q *scopedQ) batch(sql string, args []any) *pgx.Batch {
 	return b
 }
 
-func (q *scopedQ) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	q.closeOpen()
-	if !q.needsBatch() {
-		return q.conn.Exec(ctx, sql, args...)
-	}
+// send pipelines the scope statements with sql and reads their results,
+// leaving the batch positioned at sql's result.
+func (q *scopedQ) send(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
 	b := q.batch(sql, args)
 	br := q.conn.SendBatch(ctx, b)
 	for range b.Len() - 1 {
 		if _, err := br.Exec(); err != nil {
 			br.Close()
-			return pgconn.CommandTag{}, err
+			return nil, err
 		}
+	}
+	return br, nil
+}
+
+func (q *scopedQ) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	q.closeOpen()
+	if !q.needsBatch() {
+		return q.conn.Exec(ctx, sql, args...)
+	}
+	br, err := q.send(ctx, sql, args)
+	if err != nil {
+		return pgconn.CommandTag{}, err
 	}
 	tag, err := br.Exec()
 	if cerr := br.Close(); err == nil {
@@ -178,13 +188,9 @@ func (q *scopedQ) Query(ctx context.Context, sql string, args ...any) (pgx.Rows,
 	if !q.needsBatch() {
 		return q.conn.Query(ctx, sql, args...)
 	}
-	b := q.batch(sql, args)
-	br := q.conn.SendBatch(ctx, b)
-	for range b.Len() - 1 {
-		if _, err := br.Exec(); err != nil {
-			br.Close()
-			return nil, err
-		}
+	br, err := q.send(ctx, sql, args)
+	if err != nil {
+		return nil, err
 	}
 	rows, err := br.Query()
 	if err != nil {
