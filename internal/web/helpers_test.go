@@ -30,15 +30,32 @@ type env struct {
 	Web  *Web
 }
 
-func start(t testing.TB) *env {
+// startOpt changes the configuration of a test server.
+type startOpt func(*testserver.Options, *Config)
+
+func withBaseDomain(d string) startOpt {
+	return func(o *testserver.Options, _ *Config) { o.BaseDomain = d }
+}
+
+func withBaseURL(u string) startOpt {
+	return func(_ *testserver.Options, c *Config) { c.BaseURL = u }
+}
+
+func start(t testing.TB, opts ...startOpt) *env {
 	t.Helper()
 	idp := oidctest.Start(t)
 	e := &env{t: t, IdP: idp}
-	e.TS = testserver.Start(t, testserver.Options{Mount: func(s *testserver.Server) {
-		e.Web = New(s.Svc, Config{HostTenant: s.Srv.HostTenant,
-			OIDC: OIDCConfig{Issuer: idp.URL, ClientID: idp.ClientID, ClientSecret: idp.ClientSecret, Name: "Test IdP"}})
+	cfg := Config{OIDC: OIDCConfig{Issuer: idp.URL, ClientID: idp.ClientID, ClientSecret: idp.ClientSecret, Name: "Test IdP"}}
+	var so testserver.Options
+	for _, o := range opts {
+		o(&so, &cfg)
+	}
+	so.Mount = func(s *testserver.Server) {
+		cfg.HostTenant = s.Srv.HostTenant
+		e.Web = New(s.Svc, cfg)
 		e.Web.Register(s.Srv.Mux)
-	}})
+	}
+	e.TS = testserver.Start(t, so)
 	e.URL = e.TS.URL
 	return e
 }
@@ -196,4 +213,55 @@ func artifacts() string {
 		return d
 	}
 	return filepath.Join("..", "..", "artifacts", "screenshots")
+}
+
+// doURL sends a request to any address (the identity provider too).
+func (b *browser) doURL(method, u string, form url.Values) *resp {
+	b.e.t.Helper()
+	path, ok := strings.CutPrefix(u, b.e.URL)
+	if ok {
+		return b.do(method, path, form)
+	}
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	return &resp{Status: res.StatusCode, Header: res.Header, Body: string(data), Cookies: res.Cookies()}
+}
+
+// sso signs in through the OIDC provider as email, like the browser does:
+// start, the provider's form, the callback. It returns the callback's answer.
+func (b *browser) sso(email string) *resp {
+	b.e.t.Helper()
+	p := b.get("/auth/oidc/start")
+	if p.Status != http.StatusFound {
+		b.e.t.Fatalf("oidc start: %d %s", p.Status, p.Body)
+	}
+	u, err := url.Parse(p.Header.Get("Location"))
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	if f := b.doURL("GET", u.String(), nil); f.Status != 200 {
+		b.e.t.Fatalf("provider refused the authorization request: %d %s", f.Status, f.Body)
+	}
+	form := u.Query()
+	form.Set("email", email)
+	back := b.doURL("POST", b.e.IdP.URL+"/authorize", form)
+	if back.Status != http.StatusFound {
+		b.e.t.Fatalf("provider authorize: %d %s", back.Status, back.Body)
+	}
+	return b.doURL("GET", back.Header.Get("Location"), nil)
 }
