@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/skillvault/skillvault/internal/database"
 	"github.com/skillvault/skillvault/internal/embedded"
@@ -73,6 +75,40 @@ func (t *target) owner(ctx context.Context) (*database.Owner, error) {
 		return nil, fmt.Errorf("set SKILLVAULT_OWNER_URL to the owner role's URL (tenant administration runs as the owner)")
 	}
 	return database.OpenOwner(ctx, t.ownerURL)
+}
+
+// withOwner resolves the database and runs fn with an owner connection.
+func withOwner(ctx context.Context, e *env, fn func(*database.Owner) int) int {
+	t, err := resolve(ctx, e)
+	if err != nil {
+		return fail(e, "%v", err)
+	}
+	o, err := t.owner(ctx)
+	if err != nil {
+		return fail(e, "%v", err)
+	}
+	defer o.Close()
+	return fn(o)
+}
+
+// required reports a usage error unless every named flag has a value.
+func required(e *env, fs *flag.FlagSet, names ...string) bool {
+	var missing []string
+	for _, n := range names {
+		if fs.Lookup(n).Value.String() == "" {
+			missing = append(missing, "--"+n)
+		}
+	}
+	if len(missing) == 0 {
+		return true
+	}
+	verb := "are"
+	if len(missing) == 1 {
+		verb = "is"
+	}
+	fmt.Fprintf(e.stderr, "skillvault %s: %s %s required\n", fs.Name(), strings.Join(missing, " and "), verb)
+	fs.Usage()
+	return false
 }
 
 func dbStart(ctx context.Context, e *env, args []string) int {
@@ -159,26 +195,19 @@ func dbVerify(ctx context.Context, e *env, args []string) int {
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
-	t, err := resolve(ctx, e)
-	if err != nil {
-		return fail(e, "%v", err)
-	}
-	o, err := t.owner(ctx)
-	if err != nil {
-		return fail(e, "%v", err)
-	}
-	defer o.Close()
-	probs, err := o.Verify(ctx)
-	if err != nil {
-		return fail(e, "verify: %v", err)
-	}
-	for _, p := range probs {
-		fmt.Fprintln(e.stdout, p)
-	}
-	if len(probs) > 0 {
-		fmt.Fprintf(e.stdout, "%d problem(s): row-level security is not as declared\n", len(probs))
-		return exitFail
-	}
-	fmt.Fprintf(e.stdout, "ok: %d tables, their policies, grants and roles are as declared\n", len(schema.Tables))
-	return exitOK
+	return withOwner(ctx, e, func(o *database.Owner) int {
+		probs, err := o.Verify(ctx)
+		if err != nil {
+			return fail(e, "verify: %v", err)
+		}
+		for _, p := range probs {
+			fmt.Fprintln(e.stdout, p)
+		}
+		if len(probs) > 0 {
+			fmt.Fprintf(e.stdout, "%d problem(s): row-level security is not as declared\n", len(probs))
+			return exitFail
+		}
+		fmt.Fprintf(e.stdout, "ok: %d tables, their policies, grants and roles are as declared\n", len(schema.Tables))
+		return exitOK
+	})
 }

@@ -22,9 +22,7 @@ func userLoginLink(ctx context.Context, e *env, args []string) int {
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
-	if *slug == "" || *email == "" {
-		fmt.Fprintln(e.stderr, "skillvault user login-link: --tenant and --email are required")
-		fs.Usage()
+	if !required(e, fs, "tenant", "email") {
 		return exitUsage
 	}
 	svc, sys, done, err := tenantService(ctx, e, *slug)

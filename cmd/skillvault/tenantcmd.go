@@ -24,27 +24,18 @@ func tenantCreate(ctx context.Context, e *env, args []string) int {
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
-	if *slug == "" {
-		fmt.Fprintln(e.stderr, "skillvault tenant create: --slug is required")
-		fs.Usage()
+	if !required(e, fs, "slug") {
 		return exitUsage
 	}
-	t, err := resolve(ctx, e)
-	if err != nil {
-		return fail(e, "%v", err)
-	}
-	o, err := t.owner(ctx)
-	if err != nil {
-		return fail(e, "%v", err)
-	}
-	defer o.Close()
-	tn, err := o.CreateTenant(ctx, database.NewTenant{Slug: *slug, Name: *name, EmailDomain: *domain, VanityDomain: *vanity})
-	if err != nil {
-		return fail(e, "%v", err)
-	}
-	fmt.Fprintln(e.stdout, tn.ID)
-	fmt.Fprintf(e.stderr, "created tenant %s; next: skillvault user create --tenant %s --email you@example.com --role admin\n", tn.Slug, tn.Slug)
-	return exitOK
+	return withOwner(ctx, e, func(o *database.Owner) int {
+		tn, err := o.CreateTenant(ctx, database.NewTenant{Slug: *slug, Name: *name, EmailDomain: *domain, VanityDomain: *vanity})
+		if err != nil {
+			return fail(e, "%v", err)
+		}
+		fmt.Fprintln(e.stdout, tn.ID)
+		fmt.Fprintf(e.stderr, "created tenant %s; next: skillvault user create --tenant %s --email you@example.com --role admin\n", tn.Slug, tn.Slug)
+		return exitOK
+	})
 }
 
 func tenantList(ctx context.Context, e *env, args []string) int {
@@ -53,28 +44,21 @@ func tenantList(ctx context.Context, e *env, args []string) int {
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
-	t, err := resolve(ctx, e)
-	if err != nil {
-		return fail(e, "%v", err)
-	}
-	o, err := t.owner(ctx)
-	if err != nil {
-		return fail(e, "%v", err)
-	}
-	defer o.Close()
-	ts, err := o.ListTenants(ctx)
-	if err != nil {
-		return fail(e, "%v", err)
-	}
-	if *asJSON {
-		json.NewEncoder(e.stdout).Encode(ts)
+	return withOwner(ctx, e, func(o *database.Owner) int {
+		ts, err := o.ListTenants(ctx)
+		if err != nil {
+			return fail(e, "%v", err)
+		}
+		if *asJSON {
+			json.NewEncoder(e.stdout).Encode(ts)
+			return exitOK
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SLUG\tNAME\tID\tEMAIL DOMAIN\tVANITY DOMAIN")
+		for _, x := range ts {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", x.Slug, x.Name, x.ID, x.EmailDomain, x.VanityDomain)
+		}
+		tw.Flush()
 		return exitOK
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SLUG\tNAME\tID\tEMAIL DOMAIN\tVANITY DOMAIN")
-	for _, x := range ts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", x.Slug, x.Name, x.ID, x.EmailDomain, x.VanityDomain)
-	}
-	tw.Flush()
-	return exitOK
+	})
 }

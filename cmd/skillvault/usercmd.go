@@ -52,9 +52,7 @@ func userCreate(ctx context.Context, e *env, args []string) int {
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
-	if *slug == "" || *email == "" {
-		fmt.Fprintln(e.stderr, "skillvault user create: --tenant and --email are required")
-		fs.Usage()
+	if !required(e, fs, "tenant", "email") {
 		return exitUsage
 	}
 	svc, sys, done, err := tenantService(ctx, e, *slug)
@@ -82,9 +80,7 @@ func keyCreate(ctx context.Context, e *env, args []string) int {
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
-	if *slug == "" || *email == "" {
-		fmt.Fprintln(e.stderr, "skillvault key create: --tenant and --user are required")
-		fs.Usage()
+	if !required(e, fs, "tenant", "user") {
 		return exitUsage
 	}
 	svc, sys, done, err := tenantService(ctx, e, *slug)
