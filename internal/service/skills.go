@@ -576,22 +576,9 @@ func (s *Service) downloadAllowed(ctx context.Context, q database.Q, a Actor) er
 
 // File returns one file of a version.
 func (s *Service) File(ctx context.Context, a Actor, name, ref, path string) (store.FileData, store.Version, error) {
-	if err := a.needRead(); err != nil {
-		return store.FileData{}, store.Version{}, err
-	}
 	var f store.FileData
-	var v store.Version
-	err := s.db.Write(ctx, a.scope(), func(q database.Q) error {
-		if err := s.downloadAllowed(ctx, q, a); err != nil {
-			return err
-		}
-		sk, err := visible(ctx, q, name)
-		if err != nil {
-			return err
-		}
-		if v, err = resolveVersion(ctx, q, sk, ref); err != nil {
-			return err
-		}
+	v, err := s.download(ctx, a, name, ref, func(q database.Q, v store.Version) error {
+		var err error
 		f, err = store.VersionFile(ctx, q, v.ID, path)
 		if errors.Is(err, store.ErrNotFound) {
 			return notFoundf("%s version %d has no file %s", name, v.Number, path)
@@ -601,12 +588,12 @@ func (s *Service) File(ctx context.Context, a Actor, name, ref, path string) (st
 	return f, v, err
 }
 
-// Bundle returns every file of a version, for an archive.
-func (s *Service) Bundle(ctx context.Context, a Actor, name, ref string) ([]bundle.File, store.Version, error) {
+// download resolves a version the actor may download and runs fn on it in
+// the same transaction.
+func (s *Service) download(ctx context.Context, a Actor, name, ref string, fn func(database.Q, store.Version) error) (store.Version, error) {
 	if err := a.needRead(); err != nil {
-		return nil, store.Version{}, err
+		return store.Version{}, err
 	}
-	var files []bundle.File
 	var v store.Version
 	err := s.db.Write(ctx, a.scope(), func(q database.Q) error {
 		if err := s.downloadAllowed(ctx, q, a); err != nil {
@@ -619,6 +606,15 @@ func (s *Service) Bundle(ctx context.Context, a Actor, name, ref string) ([]bund
 		if v, err = resolveVersion(ctx, q, sk, ref); err != nil {
 			return err
 		}
+		return fn(q, v)
+	})
+	return v, err
+}
+
+// Bundle returns every file of a version, for an archive.
+func (s *Service) Bundle(ctx context.Context, a Actor, name, ref string) ([]bundle.File, store.Version, error) {
+	var files []bundle.File
+	v, err := s.download(ctx, a, name, ref, func(q database.Q, v store.Version) error {
 		data, err := store.VersionFileData(ctx, q, v.ID)
 		for _, d := range data {
 			files = append(files, bundle.File{Path: d.Path, Data: d.Data})
