@@ -233,17 +233,3 @@ func (s *Service) SkillStats(ctx context.Context, a Actor, name string, from, to
 	})
 	return st, err
 }
-
-// Audit lists audit entries, newest first (admins only).
-func (s *Service) Audit(ctx context.Context, a Actor, f store.AuditFilter) ([]store.AuditEntry, error) {
-	if err := a.need("admin"); err != nil {
-		return nil, err
-	}
-	var out []store.AuditEntry
-	err := s.db.Read(ctx, a.scope(), func(q database.Q) error {
-		var err error
-		out, err = store.ListAudit(ctx, q, f)
-		return err
-	})
-	return out, err
-}
