@@ -20,6 +20,7 @@ func TestPagesRender(t *testing.T) {
 	}
 	skills := testcorpus.Fixtures(t)
 	name := skills[0][strings.LastIndex(skills[0], "/")+1:]
+	assets := len(b.get("/static/app.css").Body) + len(b.get("/static/app.js").Body) + len(b.get("/static/code.css").Body)
 	for _, path := range []string{"/", "/search?q=sql", "/skills/" + name, "/skills/" + name + "/files/SKILL.md", "/skills/" + name + "/versions",
 		"/skills/" + name + "/diff", "/publish", "/me/skills", "/me/keys", "/admin/users", "/admin/keys", "/admin/settings",
 		"/admin/audit", "/admin/analytics", "/admin/reviews", "/nope"} {
@@ -31,8 +32,9 @@ func TestPagesRender(t *testing.T) {
 		if p.Status != want {
 			t.Errorf("GET %s: %d\n%s", path, p.Status, p.Body)
 		}
-		if len(p.Body) > 100<<10 {
-			t.Errorf("GET %s: %d bytes of HTML", path, len(p.Body))
+		// The budget: a page's HTML with its CSS and script under 100 KB.
+		if n := len(p.Body) + assets; n > 100<<10 {
+			t.Errorf("GET %s: %d bytes of HTML, CSS and JS", path, n)
 		}
 	}
 }
