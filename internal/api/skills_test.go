@@ -56,9 +56,39 @@ func TestStatusFlow(t *testing.T) {
 	if sk := getSkill(t, s, a.Member.Key, "flow"); sk.LatestVersion != 2 || *sk.PublishedVersion != 1 || sk.Status != "published" {
 		t.Fatalf("after version 2: %+v", sk)
 	}
+	// Until then, others read version 1 as the latest, and version 2 does
+	// not exist for them; the author and admins read it.
+	v1, v2 := bundle.Digest(simpleBundle("flow")), bundle.Digest(simpleBundle("flow", "v2"))
+	latest := func(key string) string {
+		var v version
+		getJSON(t, s, key, "/api/v1/skills/flow/versions/latest", &v)
+		if r := s.Do("GET", "/api/v1/skills/flow/versions/latest/bundle.zip", key, nil); r.Header.Get("ETag") != `"`+v.Digest+`"` {
+			t.Errorf("latest bundle.zip ETag %s, version %s", r.Header.Get("ETag"), v.Digest)
+		}
+		return v.Digest
+	}
+	if latest(peer.Key) != v1 || latest(a.Member.Key) != v2 || latest(a.Admin.Key) != v2 {
+		t.Fatal("latest differs from what each may read")
+	}
+	for _, p := range []string{"/versions/2", "/versions/2/bundle.zip", "/versions/2/files/SKILL.md"} {
+		wantProblem(t, s.Do("GET", "/api/v1/skills/flow"+p, peer.Key, nil), 404, "/problems/not-found")
+	}
+	if vs := walk(t, s, peer.Key, "/api/v1/skills/flow/versions", 1, func(v version) string { return v.Digest }); len(vs) != 1 || vs[0].Number != 1 {
+		t.Fatalf("peer lists versions %+v", vs)
+	}
+	r = s.Do("POST", "/api/v1/skills/flow/fork", peer.Key, map[string]any{"name": "flow-peer"})
+	wantStatus(t, r, 201)
+	var fork published
+	r.JSON(t, &fork)
+	if *fork.Skill.ForkOfDigest != v1 {
+		t.Errorf("a fork by another member copies %s, not the published %s", *fork.Skill.ForkOfDigest, v1)
+	}
 	wantStatus(t, s.Do("POST", "/api/v1/skills/flow/publish", a.Member.Key, nil), 200)
 	if sk := getSkill(t, s, a.Member.Key, "flow"); *sk.PublishedVersion != 2 {
 		t.Fatalf("after publishing version 2: %+v", sk)
+	}
+	if latest(peer.Key) != v2 {
+		t.Fatal("the published version 2 is not the peer's latest")
 	}
 
 	// Archive and unarchive with PATCH; other status changes are refused.
@@ -72,10 +102,12 @@ func TestStatusFlow(t *testing.T) {
 	}
 	wantStatus(t, patchSkill(t, s, a.Member.Key, "flow", map[string]any{"status": "published"}), 200)
 	wantProblem(t, patchSkill(t, s, peer.Key, "flow", map[string]any{"status": "archived"}), 403, "/problems/forbidden")
-	// A draft that was never published cannot be "unarchived" into print.
+	// A draft that was never published can be neither archived (which
+	// would show it to the tenant) nor "unarchived" into print.
 	create(t, s, a.Member.Key, simpleBundle("never"), "")
-	wantStatus(t, patchSkill(t, s, a.Member.Key, "never", map[string]any{"status": "archived"}), 200)
+	wantProblem(t, patchSkill(t, s, a.Member.Key, "never", map[string]any{"status": "archived"}), 400, "/problems/invalid")
 	wantProblem(t, patchSkill(t, s, a.Member.Key, "never", map[string]any{"status": "published"}), 400, "/problems/invalid")
+	wantProblem(t, s.Do("GET", "/api/v1/skills/never", peer.Key, nil), 404, "/problems/not-found")
 
 	// Metadata edits.
 	r = patchSkill(t, s, a.Member.Key, "flow", map[string]any{"title": " Flow ", "category": "ops", "tags": []string{"B", "a", "a"}})

@@ -435,6 +435,10 @@ func (s *Service) UpdateSkill(ctx context.Context, a Actor, name string, c Skill
 		}
 		if c.Status != nil && *c.Status != old.Status {
 			switch {
+			case *c.Status == "archived" && old.PublishedVersion == nil:
+				// Archived skills are shown to the whole tenant; a draft that
+				// was never published would show with them.
+				return invalidf("%s was never published: delete the draft instead of archiving it", name)
 			case *c.Status == "archived":
 			case *c.Status == "published" && old.Status == "archived" && old.PublishedVersion != nil:
 			default:
@@ -496,14 +500,33 @@ type VersionDetail struct {
 	Files []store.FileEntry `json:"files"`
 }
 
-// resolveVersion finds a version by number or "latest" (the newest).
-func resolveVersion(ctx context.Context, q database.Q, sk store.Skill, ref string) (store.Version, error) {
-	n := sk.LatestVersion
+// readableVersion is the newest version of sk the actor may read: any
+// version for its author and admins, the published one for everyone else.
+// A version added after publishing is its author's draft until it is
+// published in turn, so others neither see nor install it.
+func readableVersion(a Actor, sk store.Skill) int {
+	if a.isAdmin() || (a.UserID != uuid.Nil && sk.AuthorID == a.UserID) {
+		return sk.LatestVersion
+	}
+	if sk.PublishedVersion == nil {
+		return 0
+	}
+	return *sk.PublishedVersion
+}
+
+// resolveVersion finds a version by number or "latest" (the newest the
+// actor may read).
+func resolveVersion(ctx context.Context, q database.Q, a Actor, sk store.Skill, ref string) (store.Version, error) {
+	max := readableVersion(a, sk)
+	n := max
 	if ref != "latest" && ref != "" {
 		var err error
 		if n, err = atoi(ref); err != nil || n < 1 {
 			return store.Version{}, invalidf("version must be a positive number or \"latest\", not %q", ref)
 		}
+	}
+	if n < 1 || n > max {
+		return store.Version{}, notFoundf("%s has no version %s", sk.Name, ref)
 	}
 	v, err := store.VersionByNumber(ctx, q, sk.ID, n)
 	if errors.Is(err, store.ErrNotFound) {
@@ -532,6 +555,9 @@ func (s *Service) Versions(ctx context.Context, a Actor, name string, before, li
 		if err != nil {
 			return err
 		}
+		if max := readableVersion(a, sk); before == 0 || before > max+1 {
+			before = max + 1
+		}
 		out, err = store.ListVersions(ctx, q, sk.ID, before, limit)
 		return err
 	})
@@ -549,7 +575,7 @@ func (s *Service) Version(ctx context.Context, a Actor, name, ref string) (Versi
 		if err != nil {
 			return err
 		}
-		if out.Version, err = resolveVersion(ctx, q, sk, ref); err != nil {
+		if out.Version, err = resolveVersion(ctx, q, a, sk, ref); err != nil {
 			return err
 		}
 		out.Skill = name
@@ -603,7 +629,7 @@ func (s *Service) download(ctx context.Context, a Actor, name, ref string, fn fu
 		if err != nil {
 			return err
 		}
-		if v, err = resolveVersion(ctx, q, sk, ref); err != nil {
+		if v, err = resolveVersion(ctx, q, a, sk, ref); err != nil {
 			return err
 		}
 		return fn(q, v)
