@@ -35,7 +35,7 @@ func dailySeries(days []store.DayCount, from time.Time, n int) []point {
 func barChart(ps []point, title string, wide bool) template.HTML {
 	w, h, pad := 320, 110, 22
 	if wide {
-		w, h = 640, 170
+		w, h = 960, 200
 	}
 	var peak int64
 	for _, p := range ps {
@@ -63,7 +63,7 @@ func barChart(ps []point, title string, wide bool) template.HTML {
 
 // hbarChart draws horizontal bars with labels, for rankings.
 func hbarChart(ps []point, title string) template.HTML {
-	const w, row = 600, 26
+	const w, row = 460, 26
 	var peak int64
 	for _, p := range ps {
 		peak = max(peak, p.Value)
@@ -74,12 +74,12 @@ func hbarChart(ps []point, title string) template.HTML {
 	for i, p := range ps {
 		bw := 0.0
 		if peak > 0 {
-			bw = float64(p.Value) / float64(peak) * (w - 260)
+			bw = float64(p.Value) / float64(peak) * (w - 230)
 		}
 		y := i * row
-		fmt.Fprintf(&b, `<text x="0" y="%d">%s</text>`, y+17, template.HTMLEscapeString(trim(p.Label, 28)))
-		fmt.Fprintf(&b, `<rect class="bar" x="210" y="%d" width="%.1f" height="18"/>`, y+4, max(bw, 1))
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d">%d</text>`, 216+bw, y+17, p.Value)
+		fmt.Fprintf(&b, `<text x="0" y="%d">%s</text>`, y+17, template.HTMLEscapeString(trim(p.Label, 24)))
+		fmt.Fprintf(&b, `<rect class="bar" x="180" y="%d" width="%.1f" height="18"/>`, y+4, max(bw, 1))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d">%d</text>`, 186+bw, y+17, p.Value)
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
