@@ -5,21 +5,25 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/skillvault/skillvault/internal/api"
 	"github.com/skillvault/skillvault/internal/bundle"
+	"github.com/skillvault/skillvault/internal/dbtest"
 	"github.com/skillvault/skillvault/internal/testcorpus"
 	"github.com/skillvault/skillvault/internal/testserver"
 )
@@ -90,6 +94,21 @@ func TestCorpusRoundTrip(t *testing.T) {
 			}
 		}
 	})
+
+	// Files are stored once per tenant: the corpus shares a LICENSE.txt.
+	conn := dbtest.Connect(t, s.Env.AdminURL)
+	for _, tn := range tenants {
+		var blobs, distinct, files int
+		err := conn.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM blobs WHERE tenant_id = $1),
+			(SELECT count(DISTINCT sha256) FROM skill_version_files WHERE tenant_id = $1),
+			(SELECT count(*) FROM skill_version_files WHERE tenant_id = $1)`, tn.ID).Scan(&blobs, &distinct, &files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if blobs != distinct || blobs >= files {
+			t.Errorf("tenant %s: %d blobs for %d distinct files in %d paths", tn.Slug, blobs, distinct, files)
+		}
+	}
 
 	// The same bundle again, in any format, is no new version and stores
 	// nothing (checked one at a time, so the counts are exact).
@@ -454,4 +473,99 @@ func manyEntries(n int) []entry {
 		es[i] = entry{name: fmt.Sprintf("f/%04d.txt", i), data: []byte("x")}
 	}
 	return es
+}
+
+// TestMultipartForms checks the multipart variants: form fields as
+// options, a dragged-in folder, and a whole archive in a "bundle" part.
+func TestMultipartForms(t *testing.T) {
+	t.Parallel()
+	s := testserver.Start(t, testserver.Options{})
+	a := s.Tenant("acme")
+
+	files := simpleBundle("formed")
+	body, ct := multipartBody(t, files, map[string]string{"publish": "true", "category": "ops", "tags": "a,b", "visibility": "private", "changelog": "from a form"})
+	r := upload(s, a.Member.Key, "/api/v1/skills", ct, body)
+	wantStatus(t, r, 201)
+	var p published
+	r.JSON(t, &p)
+	if p.Skill.Status != "published" || p.Skill.Category != "ops" || strings.Join(p.Skill.Tags, ",") != "a,b" || p.Skill.Visibility != "private" || p.Version.Changelog != "from a form" {
+		t.Fatalf("form fields not applied: %+v %+v", p.Skill, p.Version)
+	}
+
+	// A folder dragged in whole: every path under "folded/".
+	var prefixed []bundle.File
+	for _, f := range simpleBundle("folded") {
+		prefixed = append(prefixed, bundle.File{Path: "folded/" + f.Path, Data: f.Data})
+	}
+	body, ct = multipartBody(t, prefixed, nil)
+	r = upload(s, a.Member.Key, "/api/v1/skills", ct, body)
+	wantStatus(t, r, 201)
+	r.JSON(t, &p)
+	checkManifest(t, p.Files, simpleBundle("folded"))
+	// ... whose name must be the skill's.
+	for i := range prefixed {
+		prefixed[i].Path = "wrong/" + strings.TrimPrefix(prefixed[i].Path, "folded/")
+	}
+	body, ct = multipartBody(t, prefixed, nil)
+	wantProblem(t, upload(s, a.Member.Key, "/api/v1/skills", ct, body), 400, "/problems/invalid-bundle")
+
+	// A whole archive in a part named "bundle".
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("publish", "true")
+	w, _ := mw.CreateFormFile("bundle", "archived.tar.gz")
+	w.Write(tarGzBytes(t, simpleBundle("archived")))
+	mw.Close()
+	r = upload(s, a.Member.Key, "/api/v1/skills", mw.FormDataContentType(), buf.Bytes())
+	wantStatus(t, r, 201)
+	r.JSON(t, &p)
+	if p.Skill.Name != "archived" || p.Version.Digest != bundle.Digest(simpleBundle("archived")) || p.Skill.Status != "published" {
+		t.Fatalf("archive part: %+v", p)
+	}
+	// An empty form is no bundle.
+	body, ct = multipartBody(t, nil, map[string]string{"publish": "true"})
+	wantProblem(t, upload(s, a.Member.Key, "/api/v1/skills", ct, body), 400, "/problems/invalid-bundle")
+	wantProblem(t, upload(s, a.Member.Key, "/api/v1/skills", "multipart/form-data", []byte("--x\r\n")), 400, "/problems/invalid")
+}
+
+// TestConcurrentUploads creates one name many times at once (one wins, the
+// others conflict) and adds versions at once (numbers without gaps).
+func TestConcurrentUploads(t *testing.T) {
+	t.Parallel()
+	s := testserver.Start(t, testserver.Options{})
+	a := s.Tenant("acme")
+	statuses := make([]int, 6)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		wg.Go(func() {
+			r := upload(s, a.Member.Key, "/api/v1/skills", "application/zip", zipBytes(t, simpleBundle("race", fmt.Sprint(i))))
+			statuses[i] = r.Status
+		})
+	}
+	wg.Wait()
+	slices.Sort(statuses)
+	if !slices.Equal(statuses, []int{201, 409, 409, 409, 409, 409}) {
+		t.Fatalf("concurrent creates: %v", statuses)
+	}
+	for i := range 6 {
+		wg.Go(func() {
+			r := upload(s, a.Member.Key, "/api/v1/skills/race/versions", "application/zip", zipBytes(t, simpleBundle("race", "v", fmt.Sprint(i))))
+			statuses[i] = r.Status
+		})
+	}
+	wg.Wait()
+	for _, st := range statuses {
+		if st != 201 {
+			t.Fatalf("concurrent versions: %v", statuses)
+		}
+	}
+	vs := walk(t, s, a.Member.Key, "/api/v1/skills/race/versions", 3, func(v version) string { return v.Digest })
+	if len(vs) != 7 {
+		t.Fatalf("%d versions, want 7", len(vs))
+	}
+	for i, v := range vs {
+		if v.Number != 7-i {
+			t.Errorf("version %d at position %d", v.Number, i)
+		}
+	}
 }
