@@ -23,11 +23,11 @@ import (
 
 // env is a real server with the web UI and a real OIDC provider.
 type env struct {
-	t    testing.TB
-	TS   *testserver.Server
-	IdP  *oidctest.Provider
-	URL  string
-	Web  *Web
+	t   testing.TB
+	TS  *testserver.Server
+	IdP *oidctest.Provider
+	URL string
+	Web *Web
 }
 
 // startOpt changes the configuration of a test server.
@@ -63,9 +63,9 @@ func start(t testing.TB, opts ...startOpt) *env {
 // tenant makes a tenant that owns an email domain, with an admin and a
 // member (emails admin@<domain> and member@<domain>).
 type tenant struct {
-	ID              uuid.UUID
-	Slug, Domain    string
-	Admin, Member   testserver.User
+	ID            uuid.UUID
+	Slug, Domain  string
+	Admin, Member testserver.User
 }
 
 func (e *env) tenant(slug string) *tenant {
@@ -148,9 +148,9 @@ func (e *env) client() *browser {
 }
 
 type resp struct {
-	Status int
-	Header http.Header
-	Body   string
+	Status  int
+	Header  http.Header
+	Body    string
 	Cookies []*http.Cookie
 }
 
