@@ -402,6 +402,20 @@ func TestListSkills(t *testing.T) {
 	if len(def.Items) != 4 || def.Items[0].Name != "mike" || def.NextCursor != "" {
 		t.Errorf("default list %+v", def)
 	}
+	// Search results page the same way.
+	hits := walk(t, s, peer, "/api/v1/search?q=skill&mode=keyword", 1, func(h struct {
+		Name string `json:"name"`
+	}) string {
+		return h.Name
+	})
+	var found []string
+	for _, h := range hits {
+		found = append(found, h.Name)
+	}
+	slices.Sort(found)
+	if !slices.Equal(found, []string{"kilo", "lima", "mike", "papa"}) {
+		t.Errorf("search pages: %v", found)
+	}
 	for _, q := range []string{"?sort=stars", "?limit=0", "?limit=201", "?limit=x", "?cursor=garbage"} {
 		wantProblem(t, s.Do("GET", "/api/v1/skills"+q, peer, nil), 400, "/problems/invalid")
 	}
