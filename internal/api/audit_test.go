@@ -151,7 +151,7 @@ func TestAuditEvents(t *testing.T) {
 	// Authentication failures: the revoked key in its tenant, an unknown
 	// key with no tenant (the zero UUID), an expired key.
 	do("GET", "/api/v1/me", k.Key, nil, 401, []want{{A, "auth.key_failure", "denied", actor{k.ID, memberMe.User.ID}, "api_key", k.ID, []string{`"revoked"`}}})
-	do("GET", "/api/v1/me", "sv_unknownunknownunknownunknownunknownunknown0", nil, 401,
+	unknown := do("GET", "/api/v1/me", "sv_unknownunknownunknownunknownunknownunknown0", nil, 401,
 		[]want{{uuid.Nil, "auth.key_failure", "failure", actor{}, "", "", []string{`"unknown"`, "sv_unknownu"}}})
 	do("GET", "/api/v1/me", "garbage", nil, 401, []want{{uuid.Nil, "auth.key_failure", "failure", actor{}, "", "", []string{`"malformed"`}}})
 	exp := newKey(t, s, a.Member.Key, map[string]any{"name": "expiring"})
@@ -161,8 +161,12 @@ func TestAuditEvents(t *testing.T) {
 	do("GET", "/api/v1/skills", exp.Key, nil, 401, []want{{A, "auth.key_failure", "denied", actor{exp.ID, memberMe.User.ID}, "api_key", exp.ID, []string{`"expired"`}}})
 
 	// A key of tenant B at tenant A's host.
-	do("GET", "/api/v1/skills", b.Member.Key, nil, 401, []want{{b.ID, "auth.cross_tenant", "denied", actors[b.Member.Key], "host", "acme.skills.test", []string{"/api/v1/skills"}}},
+	foreign := do("GET", "/api/v1/me", b.Member.Key, nil, 401, []want{{b.ID, "auth.cross_tenant", "denied", actors[b.Member.Key], "host", "acme.skills.test", []string{"/api/v1/me"}}},
 		"Host", "acme.skills.test")
+	// The caller cannot tell a foreign key from an unknown one.
+	if unauthorized(t, foreign) != unauthorized(t, unknown) {
+		t.Errorf("a foreign key's answer %s differs from an unknown key's %s", foreign.Body, unknown.Body)
+	}
 	do("GET", "/api/v1/skills", a.Member.Key, nil, 200, nil, "Host", "acme.skills.test")
 	do("GET", "/api/v1/skills", a.Member.Key, nil, 401, []want{{A, "auth.cross_tenant", "denied", actors[a.Member.Key], "host", "nosuch.skills.test", nil}}, "Host", "nosuch.skills.test")
 
