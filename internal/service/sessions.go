@@ -427,8 +427,8 @@ func (s *Service) DeleteExpiredSessions(ctx context.Context, a Actor) (int64, er
 	return n, err
 }
 
-// The two admin helpers below serve the web UI's admin pages; they belong
-// with usage and reviews and can move there.
+// The admin helper below serves the web UI's analytics page; it belongs
+// with usage and can move there.
 
 // TenantActivity is the tenant's usage in [from, to) (admins only).
 func (s *Service) TenantActivity(ctx context.Context, a Actor, from, to time.Time) (store.Activity, error) {
@@ -445,41 +445,4 @@ func (s *Service) TenantActivity(ctx context.Context, a Actor, from, to time.Tim
 		return err
 	})
 	return out, err
-}
-
-// DecideReview approves (publishes) or rejects (back to draft) a skill
-// waiting for review (admins only); a rejection needs a reason. Both are
-// audited.
-func (s *Service) DecideReview(ctx context.Context, a Actor, name string, approve bool, reason string) error {
-	if err := a.need("admin"); err != nil {
-		return err
-	}
-	reason = strings.TrimSpace(reason)
-	if !approve && reason == "" {
-		return invalidf("give a reason for the rejection, so the author knows what to change")
-	}
-	if len(reason) > 2000 {
-		return invalidf("the reason is longer than 2000 characters")
-	}
-	status, action := "published", "skill.review_approve"
-	if !approve {
-		status, action = "draft", "skill.review_reject"
-	}
-	return s.db.Write(ctx, a.scope(), func(q database.Q) error {
-		id, err := store.LockSkill(ctx, q, name)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFoundf("no skill named %s", name)
-		}
-		if err != nil {
-			return err
-		}
-		ok, err := store.DecideReview(ctx, q, id, status)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return &Error{Kind: Conflict, Msg: name + " is not waiting for review"}
-		}
-		return s.audit(ctx, q, a, action, "success", "skill", name, map[string]any{"reason": reason, "status": status})
-	})
 }

@@ -61,7 +61,6 @@ var (
 	qActivityTopSkills    = query("ActivityTopSkills")
 	qActivityTopUsers     = query("ActivityTopUsers")
 	qActivityActiveUsers  = query("ActivityActiveUsers")
-	qReviewDecide         = query("ReviewDecide")
 )
 
 func InsertLoginLink(ctx context.Context, q database.Q, user uuid.UUID, hash []byte, expires time.Time) (uuid.UUID, error) {
@@ -179,11 +178,4 @@ func TenantActivity(ctx context.Context, q database.Q, from, to time.Time, top i
 	}
 	err = q.QueryRow(ctx, qActivityActiveUsers, from, to).Scan(&a.ActiveUsers)
 	return a, err
-}
-
-// DecideReview moves an in_review skill to status; false when it was not
-// in review.
-func DecideReview(ctx context.Context, q database.Q, id uuid.UUID, status string) (bool, error) {
-	tag, err := q.Exec(ctx, qReviewDecide, id, status)
-	return tag.RowsAffected() == 1, err
 }

@@ -249,6 +249,13 @@ func (wb *Web) adminReviews(w http.ResponseWriter, r *http.Request, c *reqCtx) e
 	return wb.renderReviews(w, r, c, http.StatusOK, "")
 }
 
+// queued is a skill waiting for review with its latest reviews.
+type queued struct {
+	store.Skill
+	Reviews  []reviewView
+	Blocking bool
+}
+
 func (wb *Web) renderReviews(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, formErr string) error {
 	sk, err := wb.svc.Skills(r.Context(), c.A, store.SkillFilter{Status: "in_review", Limit: 200})
 	if err != nil {
@@ -258,14 +265,27 @@ func (wb *Web) renderReviews(w http.ResponseWriter, r *http.Request, c *reqCtx, 
 	if err != nil {
 		return err
 	}
-	wb.render(w, r, c, status, "admin_reviews", "Review queue", map[string]any{"Skills": sk, "Required": st.RequireReview, "Error": formErr})
+	var qs []queued
+	for _, s := range sk {
+		rv, err := wb.reviewViews(r.Context(), c, s.Name, s.LatestVersion)
+		if err != nil {
+			return err
+		}
+		q := queued{Skill: s, Reviews: rv}
+		for _, x := range rv {
+			q.Blocking = q.Blocking || x.Blocking
+		}
+		qs = append(qs, q)
+	}
+	wb.render(w, r, c, status, "admin_reviews", "Review queue", map[string]any{"Skills": qs, "Required": st.RequireReview, "Error": formErr})
 	return nil
 }
 
 func (wb *Web) adminDecide(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
-	approve := r.PostFormValue("decision") == "approve"
-	err := wb.svc.DecideReview(r.Context(), c.A, r.PathValue("name"), approve, r.PostFormValue("reason"))
-	if e, ok := service.AsError(err); ok && (e.Kind == service.Invalid || e.Kind == service.Conflict) {
+	d := service.Decision{Approve: r.PostFormValue("decision") == "approve", Reason: strings.TrimSpace(r.PostFormValue("reason")),
+		Override: r.PostFormValue("override") == "on"}
+	_, err := wb.svc.Decide(r.Context(), c.A, r.PathValue("name"), d)
+	if e, ok := service.AsError(err); ok && (e.Kind == service.Invalid || e.Kind == service.Conflict || e.Kind == service.Forbidden) {
 		return wb.renderReviews(w, r, c, http.StatusBadRequest, e.Msg)
 	}
 	if err != nil {

@@ -76,6 +76,9 @@ func TestBrowserFlow(t *testing.T) {
 	b.clickNav(".hero-search button")
 	b.sees("#result-count", "database migration")
 	b.sees(".results", "SQL Migration Review")
+	if n := b.eval(`document.querySelectorAll('.results mark').length`).(float64); n == 0 {
+		t.Error("search results have no highlighted words")
+	}
 	b.shot("search-desktop")
 
 	// Open the skill; its SKILL.md is rendered.
@@ -84,6 +87,8 @@ func TestBrowserFlow(t *testing.T) {
 	b.sees(".prose", "Review a database migration the way an on-call DBA would")
 	b.sees(".files", "SKILL.md", "scripts/find_risky_ddl.py")
 	b.sees(".install", "skillvault install sql-migration-review --agent claude")
+	b.sees("#review-h", "Review of version 1")
+	b.sees("main", "builtin-v1", "Quality", "Safety")
 
 	// Rate it.
 	b.do(chromedp.Click(chromedp.CSS(`label[for="star4"]`)))

@@ -6,6 +6,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -124,7 +125,15 @@ func (wb *Web) publishPost(w http.ResponseWriter, r *http.Request, c *reqCtx) er
 		var p service.Published
 		p, err = wb.publish(r, c, files, root, f)
 		if err == nil {
-			http.Redirect(w, r, "/skills/"+p.Skill.Name+"?published="+strconv.Itoa(p.Version.Number), http.StatusSeeOther)
+			var dups []string
+			for _, d := range p.PossibleDuplicates {
+				dups = append(dups, d.Name)
+			}
+			u := "/skills/" + p.Skill.Name + "?published=" + strconv.Itoa(p.Version.Number)
+			if len(dups) > 0 {
+				u += "&similar=" + url.QueryEscape(strings.Join(dups, ","))
+			}
+			http.Redirect(w, r, u, http.StatusSeeOther)
 			return nil
 		}
 	}

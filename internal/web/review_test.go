@@ -32,8 +32,12 @@ func TestReviewQueue(t *testing.T) {
 	if q.Status != 200 || !strings.Contains(q.Body, "good-skill") || !strings.Contains(q.Body, "weak-skill") {
 		t.Fatalf("review queue: %d", q.Status)
 	}
+	// The builtin reviewer's scores show in the queue.
+	if !strings.Contains(q.Body, "builtin-v1") || !strings.Contains(q.Body, "Safety") {
+		t.Error("the queue does not show the reviews")
+	}
 	tok := adm.csrf()
-	if p := adm.do("POST", "/admin/reviews/weak-skill", url.Values{"csrf": {tok}, "decision": {"reject"}}); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "give a reason") {
+	if p := adm.do("POST", "/admin/reviews/weak-skill", url.Values{"csrf": {tok}, "decision": {"reject"}}); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "needs a reason") {
 		t.Errorf("reject without reason: %d", p.Status)
 	}
 	if p := adm.do("POST", "/admin/reviews/good-skill", url.Values{"csrf": {tok}, "decision": {"approve"}}); p.Status != http.StatusSeeOther {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"net/http"
 	"slices"
 	"sort"
@@ -61,10 +62,10 @@ type facet struct {
 	On    bool
 }
 
-func facets(skills []store.Skill, cur string, of func(store.Skill) []string) []facet {
+func facets(hits []hit, cur string, of func(hit) []string) []facet {
 	n := map[string]int{}
-	for _, s := range skills {
-		for _, v := range of(s) {
+	for _, h := range hits {
+		for _, v := range of(h) {
 			if v != "" {
 				n[v]++
 			}
@@ -86,28 +87,68 @@ func facets(skills []store.Skill, cur string, of func(store.Skill) []string) []f
 	return out
 }
 
+// hit is one search result as the page shows it.
+type hit struct {
+	Name, Title, Description, Category, Status string
+	Tags                                       []string
+	RatingAverage                              float64
+	RatingCount                                int
+	Uses                                       int64
+	Snippet                                    template.HTML
+	Matched                                    []string
+	UpdatedAt                                  time.Time
+}
+
+func skillHit(s store.Skill) hit {
+	return hit{Name: s.Name, Title: s.Title, Description: s.Description, Category: s.Category, Status: s.Status, Tags: s.Tags,
+		RatingAverage: s.RatingAverage, RatingCount: s.RatingCount, Uses: s.Uses(), UpdatedAt: s.UpdatedAt}
+}
+
+// snippet escapes a search snippet, keeping only its <mark> highlights.
+func snippet(s string) template.HTML {
+	e := template.HTMLEscapeString(s)
+	e = strings.ReplaceAll(e, "&lt;mark&gt;", "<mark>")
+	e = strings.ReplaceAll(e, "&lt;/mark&gt;", "</mark>")
+	return template.HTML(e)
+}
+
 func (wb *Web) search(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
 	q := r.URL.Query()
-	text, category, tag := strings.TrimSpace(q.Get("q")), q.Get("category"), q.Get("tag")
-	if len(text) > 200 {
-		text = text[:200]
+	text, category, tag, mode := strings.TrimSpace(q.Get("q")), q.Get("category"), q.Get("tag"), q.Get("mode")
+	if len(text) > 500 {
+		text = text[:500]
 	}
-	all, err := wb.svc.Skills(r.Context(), c.A, store.SkillFilter{Sort: "updated", Limit: 1000})
-	if err != nil {
-		return err
+	switch mode {
+	case "keyword", "semantic":
+	default:
+		mode = "hybrid"
 	}
-	all = slices.DeleteFunc(all, func(s store.Skill) bool { return s.Status == "archived" })
-	var hits []store.Skill
+	var hits []hit
 	if text == "" {
-		hits = all
-	} else if hits, err = wb.rank(r, c, text, all); err != nil {
-		return err
+		all, err := wb.svc.Skills(r.Context(), c.A, store.SkillFilter{Sort: "updated", Limit: 500})
+		if err != nil {
+			return err
+		}
+		for _, s := range all {
+			if s.Status != "archived" {
+				hits = append(hits, skillHit(s))
+			}
+		}
+	} else {
+		res, err := wb.svc.Search(r.Context(), c.A, service.SearchQuery{Text: text, Mode: mode, Limit: 100})
+		if err != nil {
+			return err
+		}
+		for _, h := range res {
+			hits = append(hits, hit{Name: h.Name, Title: h.Title, Description: h.Description, Category: h.Category, Status: h.Status,
+				Tags: h.Tags, RatingAverage: h.RatingAverage, RatingCount: h.RatingCount, Uses: h.Uses, Snippet: snippet(h.Snippet), Matched: h.Matched})
+		}
 	}
 	// Facets count the matches of the query, before the filters narrow them.
-	cats := facets(hits, category, func(s store.Skill) []string { return []string{s.Category} })
-	tags := facets(hits, tag, func(s store.Skill) []string { return s.Tags })
-	hits = slices.DeleteFunc(hits, func(s store.Skill) bool {
-		return (category != "" && s.Category != category) || (tag != "" && !slices.Contains(s.Tags, tag))
+	cats := facets(hits, category, func(h hit) []string { return []string{h.Category} })
+	tags := facets(hits, tag, func(h hit) []string { return h.Tags })
+	hits = slices.DeleteFunc(hits, func(h hit) bool {
+		return (category != "" && h.Category != category) || (tag != "" && !slices.Contains(h.Tags, tag))
 	})
 	if len(hits) > 50 {
 		hits = hits[:50]
@@ -116,60 +157,9 @@ func (wb *Web) search(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
 	if text != "" {
 		title = "Search: " + text
 	}
-	wb.render(w, r, c, http.StatusOK, "search", title, map[string]any{"Q": text, "Category": category, "Tag": tag,
+	wb.render(w, r, c, http.StatusOK, "search", title, map[string]any{"Q": text, "Category": category, "Tag": tag, "Mode": mode,
 		"Results": hits, "Categories": cats, "Tags": tags})
 	return nil
-}
-
-// rank orders the visible skills for a query: by the configured search
-// when there is one, else by a word match over name, title, description,
-// category and tags.
-func (wb *Web) rank(r *http.Request, c *reqCtx, text string, all []store.Skill) ([]store.Skill, error) {
-	byName := map[string]store.Skill{}
-	for _, s := range all {
-		byName[s.Name] = s
-	}
-	if wb.cfg.Search != nil {
-		names, err := wb.cfg.Search(r.Context(), c.A, text, "hybrid", 100)
-		if err != nil {
-			return nil, err
-		}
-		var out []store.Skill
-		for _, n := range names {
-			if s, ok := byName[n]; ok {
-				out = append(out, s)
-			}
-		}
-		return out, nil
-	}
-	words := strings.Fields(strings.ToLower(text))
-	type scored struct {
-		s     store.Skill
-		score int
-	}
-	var res []scored
-	for _, s := range all {
-		score := 0
-		name := strings.ToLower(s.Name + " " + s.Title)
-		rest := strings.ToLower(s.Description + " " + s.Category + " " + strings.Join(s.Tags, " "))
-		for _, wd := range words {
-			switch {
-			case strings.Contains(name, wd):
-				score += 3
-			case strings.Contains(rest, wd):
-				score++
-			}
-		}
-		if score > 0 {
-			res = append(res, scored{s, score})
-		}
-	}
-	sort.SliceStable(res, func(i, j int) bool { return res[i].score > res[j].score })
-	out := make([]store.Skill, len(res))
-	for i, x := range res {
-		out[i] = x.s
-	}
-	return out, nil
 }
 
 // fmField is one frontmatter field shown on the skill page.
@@ -251,6 +241,20 @@ func (wb *Web) skillPage(w http.ResponseWriter, r *http.Request, c *reqCtx) erro
 	}
 	if data["Versions"], err = wb.svc.Versions(ctx, c.A, name, 0, 10); err != nil {
 		return err
+	}
+	if data["Reviews"], err = wb.reviewViews(ctx, c, name, v.Number); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	if n := q.Get("published"); n != "" {
+		data["Published"] = n
+		var dups []string
+		for _, d := range strings.Split(q.Get("similar"), ",") {
+			if bundle.ValidateName(d) == nil {
+				dups = append(dups, d)
+			}
+		}
+		data["Similar"] = dups
 	}
 	to := time.Now().UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
 	st, err := wb.svc.SkillStats(ctx, c.A, name, to.Add(-30*24*time.Hour), to)

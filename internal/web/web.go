@@ -6,7 +6,6 @@
 package web
 
 import (
-	"context"
 	"crypto/subtle"
 	"embed"
 	"errors"
@@ -51,10 +50,6 @@ type Config struct {
 	BaseURL string
 	// MaxUploadBytes bounds a bundle upload (default 64 MiB).
 	MaxUploadBytes int64
-	// Search, when set, ranks skills for a query (hybrid search) and
-	// returns their names best first; without it the UI filters the
-	// visible skills by words.
-	Search func(ctx context.Context, a service.Actor, query, mode string, limit int) ([]string, error)
 }
 
 // Web serves the browser interface.

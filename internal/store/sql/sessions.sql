@@ -64,10 +64,3 @@ GROUP BY u.email ORDER BY uses DESC, u.email LIMIT $3;
 
 -- name: ActivityActiveUsers
 SELECT count(DISTINCT user_id) FROM usage_events WHERE created_at >= $1 AND created_at < $2;
-
--- name: ReviewDecide
--- Moves an in_review skill to published (approve) or back to draft (reject).
-UPDATE skills SET status = $2,
-       published_version = CASE WHEN $2 = 'published' THEN latest_version ELSE published_version END,
-       published_at = CASE WHEN $2 = 'published' THEN now() ELSE published_at END, updated_at = now()
-WHERE id = $1 AND status = 'in_review';
