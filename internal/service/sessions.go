@@ -189,6 +189,11 @@ func sessionActor(tenant uuid.UUID, u store.User, m Actor) Actor {
 // startSession creates a session for u inside q's transaction, records the
 // sign-in on the user and in the audit trail.
 func (s *Service) startSession(ctx context.Context, q database.Q, m Actor, u store.User, method string) (NewSession, error) {
+	// Sign-ins sweep the tenant's dead sessions, so the table holds only
+	// live ones without a background job.
+	if _, err := store.DeleteExpiredSessions(ctx, q, time.Now().Add(-SessionIdle)); err != nil {
+		return NewSession{}, err
+	}
 	tok := m.TenantID.String() + "." + randomToken()
 	csrf := randomToken()
 	expires := time.Now().Add(SessionMaxAge)
