@@ -30,6 +30,7 @@ func serve(ctx context.Context, e *env, args []string) int {
 	addr := fs.String("addr", envOr(e, "SKILLVAULT_ADDR", "127.0.0.1:8080"), "address to listen on (env SKILLVAULT_ADDR)")
 	base := fs.String("base-domain", e.getenv("SKILLVAULT_BASE_DOMAIN"), "serve tenant <slug> at <slug>.DOMAIN (env SKILLVAULT_BASE_DOMAIN)")
 	rateLimit := fs.Float64("rate-limit", 100, "requests per second allowed per API key (bursts of twice that)")
+	maxUpload := fs.Int64("max-upload-mb", 64, "largest bundle upload in MiB")
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
@@ -89,7 +90,7 @@ func serve(ctx context.Context, e *env, args []string) int {
 		Embed: service.EmbedConfig{OpenAIKey: e.getenv("SKILLVAULT_EMBEDDING_API_KEY")},
 		LLM:   service.LLMConfig{APIKey: e.getenv("SKILLVAULT_LLM_API_KEY")}})
 	go svc.RunEmbedder(ctx, 2*time.Second)
-	srv := server.New(svc, server.Config{Addr: *addr, BaseDomain: strings.ToLower(*base), Logger: e.log, RateLimit: *rateLimit, Ready: checkVerified})
+	srv := server.New(svc, server.Config{Addr: *addr, BaseDomain: strings.ToLower(*base), Logger: e.log, RateLimit: *rateLimit, MaxUploadBytes: *maxUpload << 20, Ready: checkVerified})
 	discovery.Register(srv.Mux, svc, discovery.Options{
 		Auth:       func(r *http.Request) (service.Actor, error) { return srv.API.Authenticate(r, "api") },
 		HostTenant: srv.HostTenant,

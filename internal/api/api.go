@@ -37,11 +37,12 @@ type Options struct {
 
 // API serves /api/v1.
 type API struct {
-	svc  *service.Service
-	log  *slog.Logger
-	opt  Options
-	mu   sync.Mutex
-	lims map[uuid.UUID]*rate.Limiter
+	svc    *service.Service
+	log    *slog.Logger
+	opt    Options
+	mu     sync.Mutex
+	lims   map[uuid.UUID]*limiter
+	pruned time.Time
 }
 
 // New returns the API over svc.
@@ -55,7 +56,7 @@ func New(svc *service.Service, opt Options) *API {
 	if opt.MaxUploadBytes <= 0 {
 		opt.MaxUploadBytes = 64 << 20
 	}
-	return &API{svc: svc, log: opt.Logger, opt: opt, lims: map[uuid.UUID]*rate.Limiter{}}
+	return &API{svc: svc, log: opt.Logger, opt: opt, lims: map[uuid.UUID]*limiter{}}
 }
 
 // handler is an authenticated API handler.
@@ -142,12 +143,15 @@ func (api *API) Authenticate(r *http.Request, source string) (service.Actor, err
 
 // Allow applies the per-key rate limit and reports the wait when refused.
 func (api *API) Allow(key uuid.UUID) (bool, time.Duration) {
+	now := time.Now()
 	api.mu.Lock()
 	l := api.lims[key]
 	if l == nil {
-		l = rate.NewLimiter(rate.Limit(api.opt.RateLimit), int(2*api.opt.RateLimit))
+		l = &limiter{Limiter: rate.NewLimiter(rate.Limit(api.opt.RateLimit), int(2*api.opt.RateLimit))}
 		api.lims[key] = l
+		api.prune(now)
 	}
+	l.last = now
 	api.mu.Unlock()
 	res := l.Reserve()
 	if d := res.Delay(); d > 0 {
@@ -155,6 +159,27 @@ func (api *API) Allow(key uuid.UUID) (bool, time.Duration) {
 		return false, d
 	}
 	return true, 0
+}
+
+// limiter is a key's token bucket and when it was last used.
+type limiter struct {
+	*rate.Limiter
+	last time.Time
+}
+
+// prune forgets limiters idle long enough to have refilled, so the map
+// does not grow with every key ever seen. Called with mu held, when a key
+// is added; it scans at most once a minute.
+func (api *API) prune(now time.Time) {
+	if now.Sub(api.pruned) < time.Minute {
+		return
+	}
+	api.pruned = now
+	for k, l := range api.lims {
+		if now.Sub(l.last) > 10*time.Minute {
+			delete(api.lims, k)
+		}
+	}
 }
 
 func (api *API) authed(h handler) http.Handler {

@@ -28,6 +28,8 @@ type Config struct {
 	BaseDomain string // tenants are served at <slug>.<BaseDomain>
 	Logger     *slog.Logger
 	RateLimit  float64
+	// MaxUploadBytes bounds a bundle upload (default 64 MiB).
+	MaxUploadBytes int64
 	// Ready reports whether the database is reachable and verified.
 	Ready func(ctx context.Context) error
 }
@@ -49,7 +51,7 @@ func New(svc *service.Service, cfg Config) *Server {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, svc: svc, log: cfg.Logger, Mux: http.NewServeMux(), reg: prometheus.NewRegistry()}
-	s.API = api.New(svc, api.Options{Logger: cfg.Logger, RateLimit: cfg.RateLimit, HostTenant: s.HostTenant})
+	s.API = api.New(svc, api.Options{Logger: cfg.Logger, RateLimit: cfg.RateLimit, HostTenant: s.HostTenant, MaxUploadBytes: cfg.MaxUploadBytes})
 	s.API.Register(s.Mux)
 	s.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	s.Mux.HandleFunc("GET /readyz", s.readyz)

@@ -99,8 +99,8 @@ func (s *Service) llmReview(tenant, skill uuid.UUID, v store.Version, b *bundle.
 
 // checkBlocked refuses to publish a version with a high-severity safety
 // finding, unless an admin overrides (which is audited).
-func (s *Service) checkBlocked(ctx context.Context, q database.Q, a Actor, sk store.Skill, override bool) error {
-	v, err := store.VersionByNumber(ctx, q, sk.ID, sk.LatestVersion)
+func (s *Service) checkBlocked(ctx context.Context, q database.Q, a Actor, sk store.Skill, version int, override bool) error {
+	v, err := store.VersionByNumber(ctx, q, sk.ID, version)
 	if err != nil {
 		return err
 	}
@@ -160,21 +160,21 @@ func (s *Service) Decide(ctx context.Context, a Actor, name string, d Decision) 
 		if sk, err = s.editable(ctx, q, a, name); err != nil {
 			return err
 		}
-		if sk.Status != "in_review" {
-			return &Error{Kind: Conflict, Msg: name + " is not waiting for review (status " + sk.Status + ")"}
+		if sk.PendingVersion == nil {
+			return &Error{Kind: Conflict, Msg: name + " has no version waiting for review (status " + sk.Status + ")"}
 		}
-		v, err := store.VersionByNumber(ctx, q, sk.ID, sk.LatestVersion)
+		v, err := store.VersionByNumber(ctx, q, sk.ID, *sk.PendingVersion)
 		if err != nil {
 			return err
 		}
-		status, action, decision := "draft", "skill.review_reject", "rejected"
+		action, decision := "skill.review_reject", "rejected"
 		if d.Approve {
-			if err := s.checkBlocked(ctx, q, a, sk, d.Override); err != nil {
+			if err := s.checkBlocked(ctx, q, a, sk, v.Number, d.Override); err != nil {
 				return err
 			}
-			status, action, decision = "published", "skill.review_approve", "approved"
+			action, decision = "skill.review_approve", "approved"
 		}
-		if err := store.SetSkillStatus(ctx, q, sk.ID, status); err != nil {
+		if _, err := store.DecideSkillReview(ctx, q, sk.ID, d.Approve); err != nil {
 			return err
 		}
 		if err := store.RecordReviewDecision(ctx, q, v.ID, a.UserID, decision, d.Reason); err != nil {

@@ -194,3 +194,55 @@ func TestLLMReviewer(t *testing.T) {
 		t.Fatalf("LLM review: %+v", llm)
 	}
 }
+
+// TestReviewOfNewVersion: with review required, a new version of a
+// published skill waits while the published version stays visible; admins
+// publish without review.
+func TestReviewOfNewVersion(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	admin, author := f.tenant(t, "acme")
+	reader := f.addMember(t, admin, "reader@acme.test")
+	p, err := f.svc.CreateSkill(ctx, author, skillFiles("table-tidy", "Formats tables. Use when a table needs formatting.", "## Steps\n\nv1."), service.PublishOptions{Publish: true})
+	if err != nil || p.Skill.Status != "published" {
+		t.Fatalf("v1: %v %v", p.Skill.Status, err)
+	}
+	on := true
+	if _, err := f.svc.UpdateSettings(ctx, admin, service.SettingsPatch{RequireReview: &on}); err != nil {
+		t.Fatal(err)
+	}
+	p, err = f.svc.AddVersion(ctx, author, "table-tidy", skillFiles("table-tidy", "Formats tables. Use when a table needs formatting.", "## Steps\n\nv2."), service.PublishOptions{Publish: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Skill.Status != "published" || *p.Skill.PublishedVersion != 1 || p.Skill.PendingVersion == nil || *p.Skill.PendingVersion != 2 {
+		t.Fatalf("v2 submitted: status %s published %v pending %v", p.Skill.Status, p.Skill.PublishedVersion, p.Skill.PendingVersion)
+	}
+	v, err := f.svc.Version(ctx, reader, "table-tidy", "latest")
+	if err != nil || v.Number != 1 {
+		t.Fatalf("a reader during review gets version %d (%v), want 1", v.Number, err)
+	}
+	queue, err := f.svc.Skills(ctx, admin, store.SkillFilter{Status: "in_review", Limit: 10})
+	if err != nil || len(queue) != 1 {
+		t.Fatalf("review queue: %v %v", queue, err)
+	}
+	sk, err := f.svc.Decide(ctx, admin, "table-tidy", service.Decision{Approve: false, Reason: "not yet"})
+	if err != nil || sk.Status != "published" || *sk.PublishedVersion != 1 || sk.PendingVersion != nil {
+		t.Fatalf("reject: %+v %v", sk, err)
+	}
+	if _, _, err := f.svc.Publish(ctx, author, "table-tidy"); err != nil {
+		t.Fatal(err)
+	}
+	sk, err = f.svc.Decide(ctx, admin, "table-tidy", service.Decision{Approve: true})
+	if err != nil || *sk.PublishedVersion != 2 || sk.PendingVersion != nil {
+		t.Fatalf("approve: %+v %v", sk, err)
+	}
+	if v, err := f.svc.Version(ctx, reader, "table-tidy", "latest"); err != nil || v.Number != 2 {
+		t.Fatalf("after approval a reader gets version %d (%v)", v.Number, err)
+	}
+	// Admins are the reviewers: their publishes need none.
+	p, err = f.svc.CreateSkill(ctx, admin, skillFiles("admin-skill", "Does admin things. Use for admin work.", "## Steps\n\nDo."), service.PublishOptions{Publish: true})
+	if err != nil || p.Skill.Status != "published" {
+		t.Fatalf("admin publish under review: %v %v", p.Skill.Status, err)
+	}
+}

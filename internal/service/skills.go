@@ -284,26 +284,29 @@ func (s *Service) AddVersion(ctx context.Context, a Actor, name string, files []
 	return out, err
 }
 
-// publishIn publishes the latest version, or sends it to review when the
-// tenant requires review.
+// publishIn publishes the latest version, or, when the tenant requires
+// review and the actor is not an admin (admins are the reviewers), submits
+// it for review: a published skill stays visible at its published version
+// meanwhile.
 func (s *Service) publishIn(ctx context.Context, q database.Q, a Actor, id uuid.UUID, name string, st store.Settings, override bool) (string, error) {
-	status, msg := "published", "published "+name
-	if st.RequireReview {
-		// The reviewing admin sees the findings and decides.
-		status, msg = "in_review", name+" is waiting for an admin's review"
-	} else {
-		sk, err := store.SkillByName(ctx, q, name)
-		if err != nil {
-			return "", err
-		}
-		if err := s.checkBlocked(ctx, q, a, sk, override); err != nil {
-			return "", err
-		}
-	}
-	if err := store.SetSkillStatus(ctx, q, id, status); err != nil {
+	sk, err := store.SkillByName(ctx, q, name)
+	if err != nil {
 		return "", err
 	}
-	return msg, s.audit(ctx, q, a, "skill.publish", "success", "skill", name, map[string]any{"status": status})
+	if st.RequireReview && !a.isAdmin() {
+		if err := store.SubmitForReview(ctx, q, id); err != nil {
+			return "", err
+		}
+		msg := name + " version " + itoa(sk.LatestVersion) + " is waiting for an admin's review"
+		return msg, s.audit(ctx, q, a, "skill.publish", "success", "skill", name, map[string]any{"status": "in_review", "version": sk.LatestVersion})
+	}
+	if err := s.checkBlocked(ctx, q, a, sk, sk.LatestVersion, override); err != nil {
+		return "", err
+	}
+	if err := store.SetSkillStatus(ctx, q, id, "published"); err != nil {
+		return "", err
+	}
+	return "published " + name, s.audit(ctx, q, a, "skill.publish", "success", "skill", name, map[string]any{"status": "published", "version": sk.LatestVersion})
 }
 
 // Publish publishes a skill's latest version.

@@ -69,7 +69,7 @@ func SearchHits(ctx context.Context, q database.Q, ids []uuid.UUID, text string,
 		if err := rows.Scan(&s.ID, &s.Name, &s.Title, &s.Description, &s.Category, &s.Tags, &s.Status, &s.Visibility,
 			&s.AuthorID, &s.AuthorEmail, &s.LatestVersion, &s.PublishedVersion, &s.ForkOf, &s.ForkOfDigest,
 			&s.RatingCount, &s.RatingSum, &s.Installs, &s.Downloads, &s.Views, &s.Invocations,
-			&s.CreatedAt, &s.UpdatedAt, &s.PublishedAt, &h.Digest, &h.Snippet); err != nil {
+			&s.CreatedAt, &s.UpdatedAt, &s.PublishedAt, &s.PendingVersion, &h.Digest, &h.Snippet); err != nil {
 			return nil, err
 		}
 		if s.RatingCount > 0 {

@@ -36,6 +36,7 @@ type Skill struct {
 	CreatedAt        time.Time  `json:"created_at"`
 	UpdatedAt        time.Time  `json:"updated_at"`
 	PublishedAt      *time.Time `json:"published_at"`
+	PendingVersion   *int       `json:"pending_version"` // waiting for review
 }
 
 // Uses is every recorded use of the skill.
@@ -46,7 +47,7 @@ func scanSkill(r pgx.Row) (Skill, error) {
 	err := r.Scan(&s.ID, &s.Name, &s.Title, &s.Description, &s.Category, &s.Tags, &s.Status, &s.Visibility,
 		&s.AuthorID, &s.AuthorEmail, &s.LatestVersion, &s.PublishedVersion, &s.ForkOf, &s.ForkOfDigest,
 		&s.RatingCount, &s.RatingSum, &s.Installs, &s.Downloads, &s.Views, &s.Invocations,
-		&s.CreatedAt, &s.UpdatedAt, &s.PublishedAt)
+		&s.CreatedAt, &s.UpdatedAt, &s.PublishedAt, &s.PendingVersion)
 	if s.RatingCount > 0 {
 		s.RatingAverage = float64(s.RatingSum) / float64(s.RatingCount)
 	}
@@ -68,6 +69,8 @@ var (
 	qSkillRecountRatings = query("SkillRecountRatings")
 	qSkillIDsByName      = query("SkillIDsByName")
 	qSkillAddCounts      = query("SkillAddCounts")
+	qSkillSubmitReview   = query("SkillSubmitForReview")
+	qSkillDecideReview   = query("SkillDecideReview")
 )
 
 // NewSkill is what InsertSkill stores.
@@ -179,4 +182,17 @@ func AddCounts(ctx context.Context, q database.Q, counts map[uuid.UUID]*Counts) 
 	}
 	_, err := q.Exec(ctx, qSkillAddCounts, ids, in, dl, vw, iv)
 	return err
+}
+
+// SubmitForReview marks the latest version as waiting for review.
+func SubmitForReview(ctx context.Context, q database.Q, id uuid.UUID) error {
+	_, err := q.Exec(ctx, qSkillSubmitReview, id)
+	return err
+}
+
+// DecideSkillReview publishes the pending version (approve) or drops it;
+// false when nothing was pending.
+func DecideSkillReview(ctx context.Context, q database.Q, id uuid.UUID, approve bool) (bool, error) {
+	tag, err := q.Exec(ctx, qSkillDecideReview, id, approve)
+	return tag.RowsAffected() == 1, err
 }

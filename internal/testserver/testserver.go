@@ -35,6 +35,8 @@ type Server struct {
 type Options struct {
 	BaseDomain string
 	RateLimit  float64
+	// MaxUploadBytes bounds bundle uploads (default 64 MiB).
+	MaxUploadBytes int64
 	// Mount adds more handlers (MCP, discovery, web) before the server starts.
 	Mount func(s *Server)
 }
@@ -47,7 +49,7 @@ func Start(t testing.TB, opt Options) *Server {
 	if opt.RateLimit == 0 {
 		opt.RateLimit = 10000
 	}
-	srv := server.New(svc, server.Config{BaseDomain: opt.BaseDomain, RateLimit: opt.RateLimit})
+	srv := server.New(svc, server.Config{BaseDomain: opt.BaseDomain, RateLimit: opt.RateLimit, MaxUploadBytes: opt.MaxUploadBytes})
 	s := &Server{T: t, Env: env, Svc: svc, Srv: srv, Client: &http.Client{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -23,7 +23,7 @@ LIMIT $6;
 SELECT s.id, s.name, s.title, s.description, s.category, s.tags, s.status, s.visibility,
        s.author_id, u.email, s.latest_version, s.published_version, fs.name, s.fork_of_digest,
        s.rating_count, s.rating_sum, s.install_count, s.download_count, s.view_count, s.invoke_count,
-       s.created_at, s.updated_at, s.published_at,
+       s.created_at, s.updated_at, s.published_at, s.pending_version,
        coalesce((SELECT v.digest FROM skill_versions v
                  WHERE v.skill_id = s.id AND v.number = coalesce(s.published_version, s.latest_version)), ''),
        CASE WHEN $2::text = '' THEN '' ELSE

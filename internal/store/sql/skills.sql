@@ -9,7 +9,7 @@ RETURNING id;
 SELECT s.id, s.name, s.title, s.description, s.category, s.tags, s.status, s.visibility,
        s.author_id, u.email, s.latest_version, s.published_version, fs.name, s.fork_of_digest,
        s.rating_count, s.rating_sum, s.install_count, s.download_count, s.view_count, s.invoke_count,
-       s.created_at, s.updated_at, s.published_at
+       s.created_at, s.updated_at, s.published_at, s.pending_version
 FROM skills s
 JOIN users u ON u.id = s.author_id
 LEFT JOIN skills fs ON fs.id = s.fork_of_id
@@ -22,12 +22,13 @@ SELECT id FROM skills WHERE name = $1 AND skill_visible(author_id, visibility, s
 SELECT s.id, s.name, s.title, s.description, s.category, s.tags, s.status, s.visibility,
        s.author_id, u.email, s.latest_version, s.published_version, fs.name, s.fork_of_digest,
        s.rating_count, s.rating_sum, s.install_count, s.download_count, s.view_count, s.invoke_count,
-       s.created_at, s.updated_at, s.published_at
+       s.created_at, s.updated_at, s.published_at, s.pending_version
 FROM skills s
 JOIN users u ON u.id = s.author_id
 LEFT JOIN skills fs ON fs.id = s.fork_of_id
 WHERE skill_visible(s.author_id, s.visibility, s.status)
-  AND ($1::text = '' OR s.status = $1)
+  -- in_review also matches new versions of published skills waiting for review.
+  AND ($1::text = '' OR s.status = $1 OR ($1 = 'in_review' AND s.pending_version IS NOT NULL))
   AND ($2::text = '' OR s.visibility = $2)
   AND ($3::text = '' OR s.category = $3)
   AND ($4::text = '' OR s.tags @> ARRAY[$4])
@@ -74,3 +75,18 @@ UPDATE skills s SET install_count = s.install_count + c.installs, download_count
        view_count = s.view_count + c.views, invoke_count = s.invoke_count + c.invokes
 FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS c(id, installs, downloads, views, invokes)
 WHERE s.id = c.id;
+
+-- name: SkillSubmitForReview
+-- A skill never published waits as in_review; a published one stays
+-- published while its latest version waits.
+UPDATE skills SET pending_version = latest_version,
+       status = CASE WHEN published_version IS NULL THEN 'in_review' ELSE status END, updated_at = now()
+WHERE id = $1;
+
+-- name: SkillDecideReview
+UPDATE skills SET
+    status = CASE WHEN $2 THEN 'published' WHEN published_version IS NULL THEN 'draft' ELSE status END,
+    published_version = CASE WHEN $2 THEN pending_version ELSE published_version END,
+    published_at = CASE WHEN $2 THEN now() ELSE published_at END,
+    pending_version = NULL, updated_at = now()
+WHERE id = $1 AND pending_version IS NOT NULL;
