@@ -120,6 +120,11 @@ func (s *Service) checkBlocked(ctx context.Context, q database.Q, a Actor, sk st
 
 // Reviews lists a skill's reviews, newest version first.
 func (s *Service) Reviews(ctx context.Context, a Actor, name string) ([]store.Review, error) {
+	return s.ReviewPage(ctx, a, name, 0, 100)
+}
+
+// ReviewPage lists the reviews of versions before `before` (0: all).
+func (s *Service) ReviewPage(ctx context.Context, a Actor, name string, before, limit int) ([]store.Review, error) {
 	if err := a.needRead(); err != nil {
 		return nil, err
 	}
@@ -129,7 +134,7 @@ func (s *Service) Reviews(ctx context.Context, a Actor, name string) ([]store.Re
 		if err != nil {
 			return err
 		}
-		out, err = store.ListReviews(ctx, q, sk.ID, 100)
+		out, err = store.ListReviews(ctx, q, sk.ID, before, limit)
 		return err
 	})
 	if out == nil {

@@ -53,8 +53,10 @@ func InsertReview(ctx context.Context, q database.Q, r NewReview) error {
 	return err
 }
 
-func ListReviews(ctx context.Context, q database.Q, skill uuid.UUID, limit int) ([]Review, error) {
-	rows, err := q.Query(ctx, qReviewList, skill, limit)
+// ListReviews lists reviews, newest version first, of versions before
+// `before` (0: from the newest).
+func ListReviews(ctx context.Context, q database.Q, skill uuid.UUID, before, limit int) ([]Review, error) {
+	rows, err := q.Query(ctx, qReviewList, skill, limit, before)
 	return collect(rows, err, func(r pgx.Row) (Review, error) {
 		var x Review
 		return x, r.Scan(&x.ID, &x.Version, &x.Digest, &x.Reviewer, &x.Quality, &x.Clarity, &x.Completeness, &x.Safety,

@@ -12,7 +12,7 @@ SELECT r.id, v.number, r.digest, r.reviewer, r.quality, r.clarity, r.completenes
 FROM skill_reviews r
 JOIN skill_versions v ON v.id = r.version_id
 LEFT JOIN users u ON u.id = r.decided_by
-WHERE r.skill_id = $1
+WHERE r.skill_id = $1 AND ($3::int = 0 OR v.number < $3)
 ORDER BY v.number DESC, r.created_at DESC
 LIMIT $2;
 
