@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/skillvault/skillvault/internal/mcpserver"
 	"github.com/skillvault/skillvault/internal/server"
 	"github.com/skillvault/skillvault/internal/service"
+	"github.com/skillvault/skillvault/internal/web"
 )
 
 func init() {
@@ -102,18 +104,33 @@ func serve(ctx context.Context, e *env, args []string) int {
 		Allow:        srv.API.Allow,
 		Logger:       e.log,
 	})
+	// The web UI registers "/" as its catch-all: it goes last.
+	web.New(svc, web.Config{
+		Logger:     e.log,
+		HostTenant: srv.HostTenant,
+		BaseURL:    e.getenv("SKILLVAULT_BASE_URL"),
+		OIDC: web.OIDCConfig{
+			Issuer:       e.getenv("SKILLVAULT_OIDC_ISSUER"),
+			ClientID:     e.getenv("SKILLVAULT_OIDC_CLIENT_ID"),
+			ClientSecret: e.getenv("SKILLVAULT_OIDC_CLIENT_SECRET"),
+			Name:         envOr(e, "SKILLVAULT_OIDC_NAME", "single sign-on"),
+		},
+	}).Register(srv.Mux)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fail(e, "listen on %s: %v (choose another with --addr)", *addr, err)
 	}
-	url := "http://" + ln.Addr().String()
+	url := publicURL(e, ln.Addr().(*net.TCPAddr))
 	if t.emb != nil {
 		if err := bootstrap(ctx, e, t, svc, url); err != nil {
 			return fail(e, "bootstrap: %v", err)
 		}
 	}
 	fmt.Fprintf(e.stdout, "Skillvault is running at %s (API: %s/api/v1, MCP: %s/mcp, health: %s/healthz). Press Ctrl-C to stop.\n", url, url, url, url)
+	if t.emb != nil {
+		fmt.Fprintf(e.stdout, "To sign in to the web UI, get a one-time link: skillvault user login-link --tenant default --email %s\n", bootstrapEmail)
+	}
 	e.log.Info("listening", "addr", ln.Addr().String())
 	if err := srv.Run(ctx, ln); err != nil {
 		return fail(e, "%v", err)
@@ -158,6 +175,10 @@ func bootstrap(ctx context.Context, e *env, t *target, svc *service.Service, url
 	if err != nil {
 		return err
 	}
+	link, err := svc.CreateLoginLink(ctx, sys, u.ID)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stdout, `
 First start: created tenant "default" with admin %s.
 Admin API key (shown once; store it now):
@@ -165,6 +186,24 @@ Admin API key (shown once; store it now):
 %s
 
 Try it:  curl -H "Authorization: Bearer %s" %s/api/v1/me
-`, bootstrapEmail, k.Secret, k.Secret, url)
+Sign in to the web UI (one-time link, valid %d minutes):
+
+%s%s
+
+Later: skillvault user login-link --tenant default --email %s
+`, bootstrapEmail, k.Secret, k.Secret, url, int(service.LoginLinkTTL.Minutes()), url, link, bootstrapEmail)
 	return nil
+}
+
+// publicURL is where people open the server: SKILLVAULT_BASE_URL when set,
+// else the listen address (localhost when listening on every interface).
+func publicURL(e *env, addr *net.TCPAddr) string {
+	if b := e.getenv("SKILLVAULT_BASE_URL"); b != "" {
+		return strings.TrimRight(b, "/")
+	}
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
 }
