@@ -1,13 +1,17 @@
 -- name: SearchKeyword
 -- Ranked full-text matches among the skills the actor may see.
+-- Plain words match any of them (ranked by how many and where), so a
+-- paraphrase still finds candidates; quotes, "or" and "-" keep web search
+-- syntax. The query is built once (MATERIALIZED): inlined, a generic plan
+-- of the prepared statement (which PostgreSQL picks after five runs when
+-- its estimate looks cheaper, as it does once many tenants share the
+-- table) rebuilt it for every row, 4-5 times slower (BENCHMARKS.md).
+WITH q AS MATERIALIZED (
+    SELECT CASE WHEN $1 ~* '["]|(^|\s)-|\sor\s' THEN websearch_to_tsquery('english', $1)
+                ELSE replace(plainto_tsquery('english', $1)::text, ' & ', ' | ')::tsquery END AS query)
 SELECT s.id, ts_rank_cd(s.search, q.query, 32) AS rank
-FROM skills s
-JOIN users u ON u.id = s.author_id,
-     -- Plain words match any of them (ranked by how many and where), so a
-     -- paraphrase still finds candidates; quotes, "or" and "-" keep web
-     -- search syntax.
-     (SELECT CASE WHEN $1 ~* '["]|(^|\s)-|\sor\s' THEN websearch_to_tsquery('english', $1)
-                  ELSE replace(plainto_tsquery('english', $1)::text, ' & ', ' | ')::tsquery END) AS q(query)
+FROM q, skills s
+JOIN users u ON u.id = s.author_id
 WHERE s.search @@ q.query
   AND skill_visible(s.author_id, s.visibility, s.status)
   AND ($2::text = '' OR s.category = $2)

@@ -1,0 +1,124 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/skillvault/skillvault/internal/database"
+	"github.com/skillvault/skillvault/internal/server"
+	"github.com/skillvault/skillvault/internal/service"
+)
+
+// stack is a database with the service and a real HTTP server over it on
+// loopback, assembled as `skillvault serve` assembles them.
+type stack struct {
+	dbi   Database
+	db    *database.DB
+	svc   *service.Service
+	owner *database.Owner
+	url   string
+	stop  func()
+}
+
+// poolSize is the pool `skillvault serve` opens.
+const poolSize = 32
+
+func startStack(ctx context.Context, d Database) (*stack, error) {
+	db, err := database.Open(ctx, d.AppURL, database.Options{MaxConns: poolSize})
+	if err != nil {
+		return nil, err
+	}
+	owner, err := database.OpenOwner(ctx, d.OwnerURL)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	svc := service.New(db, service.Options{})
+	// The per-key rate limit would measure itself, not the server.
+	srv := server.New(svc, server.Config{RateLimit: 1e9})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		owner.Close()
+		db.Close()
+		return nil, err
+	}
+	sctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.Run(sctx, ln); close(done) }()
+	s := &stack{dbi: d, db: db, svc: svc, owner: owner, url: "http://" + ln.Addr().String()}
+	s.stop = func() {
+		cancel()
+		<-done
+		svc.Wait()
+		owner.Close()
+		db.Close()
+	}
+	return s, nil
+}
+
+func (s *stack) loader() *loader { return &loader{db: s.db, svc: s.svc, owner: s.owner} }
+
+// analyze refreshes the planner statistics after a bulk load, as
+// autovacuum would shortly after (a benchmark must not measure plans made
+// for an empty table).
+func analyze(ctx context.Context, adminURL string) error {
+	conn, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return fmt.Errorf("bench: analyze: %w", err)
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "ANALYZE")
+	return err
+}
+
+// client is an HTTP client for one API key, with enough idle connections
+// for every concurrent worker.
+type client struct {
+	base, key string
+	hc        *http.Client
+}
+
+func newClient(base, key string, conns int) *client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = conns + 4
+	tr.MaxIdleConnsPerHost = conns + 4
+	return &client{base: strings.TrimSuffix(base, "/"), key: key, hc: &http.Client{Transport: tr, Timeout: time.Minute}}
+}
+
+// do sends a request and reads the whole answer; any status but want is
+// an error.
+func (c *client) do(ctx context.Context, method, path string, body io.Reader, want int) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != want {
+		return data, fmt.Errorf("%s %s: status %d: %.200s", method, path, resp.StatusCode, data)
+	}
+	return data, nil
+}
+
+var errStopped = errors.New("bench: stopped")
