@@ -35,66 +35,25 @@ func (api *API) readBundle(w http.ResponseWriter, r *http.Request) ([]bundle.Fil
 		files, root, err := bundle.ReadArchive(data, bundle.Limits{})
 		return files, root, fields, err
 	case "multipart/form-data":
-		return readMultipart(multipart.NewReader(body, params["boundary"]), fields)
+		return readMultipart(multipart.NewReader(body, params["boundary"]))
 	}
 	return nil, "", nil, &unsupportedMediaError{
 		"send the bundle as application/zip, application/gzip (tar.gz) or multipart/form-data files, not " + strconv.Quote(ct)}
 }
 
-func readMultipart(mr *multipart.Reader, fields map[string]string) ([]bundle.File, string, map[string]string, error) {
-	var files []bundle.File
-	total := int64(0)
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, "", nil, wrapReadErr(err)
-		}
-		// Part.FileName drops folders; the raw parameter keeps the path.
-		_, params, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
-		filename, hasFile := params["filename"]
-		data, err := io.ReadAll(io.LimitReader(part, bundle.DefaultLimits.MaxFileSize+1))
-		if err != nil {
-			return nil, "", nil, wrapReadErr(err)
-		}
-		total += int64(len(data))
-		switch {
-		case part.FormName() == "bundle" && hasFile:
-			fs, root, err := bundle.ReadArchive(data, bundle.Limits{})
-			return fs, root, fields, err
-		case hasFile:
-			if int64(len(data)) > bundle.DefaultLimits.MaxFileSize {
-				return nil, "", nil, &bundle.Error{Problems: []bundle.Problem{{File: filename, Msg: "file is larger than the limit of " + strconv.FormatInt(bundle.DefaultLimits.MaxFileSize, 10) + " bytes"}}}
-			}
-			files = append(files, bundle.File{Path: filename, Data: data})
-		default:
-			fields[part.FormName()] = string(data)
-		}
+func readMultipart(mr *multipart.Reader) ([]bundle.File, string, map[string]string, error) {
+	form, err := bundle.ReadForm(mr, bundle.Limits{})
+	if err != nil {
+		return nil, "", nil, wrapReadErr(err)
 	}
-	root := ""
-	// A folder dragged in whole arrives as name/SKILL.md, name/...: strip it.
-	if len(files) > 0 {
-		if dir, _, ok := strings.Cut(files[0].Path, "/"); ok {
-			all := true
-			for _, f := range files {
-				all = all && strings.HasPrefix(f.Path, dir+"/")
-			}
-			if all {
-				for i := range files {
-					files[i].Path = strings.TrimPrefix(files[i].Path, dir+"/")
-				}
-				root = path.Clean(dir)
-			}
-		}
-	}
-	return files, root, fields, nil
+	files, root, err := form.Files(bundle.Limits{})
+	return files, root, form.Fields, err
 }
 
 func wrapReadErr(err error) error {
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	var be *bundle.Error
+	if errors.As(err, &mbe) || errors.As(err, &be) {
 		return err
 	}
 	return &service.Error{Kind: service.Invalid, Msg: "could not read the multipart upload: " + err.Error()}

@@ -2,12 +2,10 @@ package web
 
 import (
 	"errors"
-	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"path"
 	"strconv"
 	"strings"
 
@@ -37,70 +35,27 @@ func (wb *Web) readUpload(w http.ResponseWriter, r *http.Request, c *reqCtx) ([]
 	if ct != "multipart/form-data" {
 		return nil, "", nil, &service.Error{Kind: service.Invalid, Msg: "choose a zip file or a folder to upload"}
 	}
-	mr := multipart.NewReader(http.MaxBytesReader(w, r.Body, wb.cfg.MaxUploadBytes), params["boundary"])
-	fields := map[string]string{}
-	var files []bundle.File
-	var archive []byte
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, "", nil, wrapUploadErr(err)
-		}
-		// Part.FileName drops folders; the raw parameter keeps the path.
-		_, dp, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
-		filename, isFile := dp["filename"]
-		data, err := io.ReadAll(io.LimitReader(part, bundle.DefaultLimits.MaxFileSize+1))
-		if err != nil {
-			return nil, "", nil, wrapUploadErr(err)
-		}
-		switch {
-		case !isFile:
-			fields[part.FormName()] = string(data)
-		case filename == "" || len(data) == 0 && filename == "":
-			// an empty file input
-		case part.FormName() == "bundle":
-			archive = data
-		case int64(len(data)) > bundle.DefaultLimits.MaxFileSize:
-			return nil, "", nil, &bundle.Error{Problems: []bundle.Problem{{File: filename, Msg: "file is larger than the limit of " + humanSize(bundle.DefaultLimits.MaxFileSize)}}}
-		default:
-			files = append(files, bundle.File{Path: filename, Data: data})
-		}
+	form, err := bundle.ReadForm(multipart.NewReader(http.MaxBytesReader(w, r.Body, wb.cfg.MaxUploadBytes), params["boundary"]), bundle.Limits{})
+	if err != nil {
+		return nil, "", nil, wrapUploadErr(err)
 	}
+	fields := form.Fields
 	if !tokenEqual(fields["csrf"], c.S.CSRF) && !tokenEqual(r.Header.Get("X-CSRF-Token"), c.S.CSRF) {
 		return nil, "", nil, errCSRF
 	}
-	if len(archive) > 0 {
-		fs, root, err := bundle.ReadArchive(archive, bundle.Limits{})
-		return fs, root, fields, err
-	}
-	if len(files) == 0 {
+	if form.Empty() {
 		return nil, "", fields, &service.Error{Kind: service.Invalid, Msg: "choose a zip file or a folder to upload"}
 	}
-	root := ""
-	// A folder arrives as name/SKILL.md, name/...: strip the folder.
-	if dir, _, ok := strings.Cut(files[0].Path, "/"); ok {
-		all := true
-		for _, f := range files {
-			all = all && strings.HasPrefix(f.Path, dir+"/")
-		}
-		if all {
-			for i := range files {
-				files[i].Path = strings.TrimPrefix(files[i].Path, dir+"/")
-			}
-			root = path.Clean(dir)
-		}
-	}
-	return files, root, fields, nil
+	files, root, err := form.Files(bundle.Limits{})
+	return files, root, fields, err
 }
 
 var errCSRF = errors.New("csrf token missing or wrong")
 
 func wrapUploadErr(err error) error {
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	var be *bundle.Error
+	if errors.As(err, &mbe) || errors.As(err, &be) {
 		return err
 	}
 	return &service.Error{Kind: service.Invalid, Msg: "could not read the upload: " + err.Error()}
