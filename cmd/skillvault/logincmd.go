@@ -25,15 +25,11 @@ func userLoginLink(ctx context.Context, e *env, args []string) int {
 	if !required(e, fs, "tenant", "email") {
 		return exitUsage
 	}
-	svc, sys, done, err := tenantService(ctx, e, *slug)
+	svc, sys, u, done, err := tenantUser(ctx, e, *slug, *email)
 	if err != nil {
 		return fail(e, "%v", err)
 	}
 	defer done()
-	u, err := svc.UserByEmail(ctx, sys, *email)
-	if err != nil {
-		return fail(e, "%v", err)
-	}
 	path, err := svc.CreateLoginLink(ctx, sys, u.ID)
 	if err != nil {
 		return fail(e, "%v", err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/skillvault/skillvault/internal/database"
 	"github.com/skillvault/skillvault/internal/service"
+	"github.com/skillvault/skillvault/internal/store"
 )
 
 func init() {
@@ -83,15 +84,11 @@ func keyCreate(ctx context.Context, e *env, args []string) int {
 	if !required(e, fs, "tenant", "user") {
 		return exitUsage
 	}
-	svc, sys, done, err := tenantService(ctx, e, *slug)
+	svc, sys, u, done, err := tenantUser(ctx, e, *slug, *email)
 	if err != nil {
 		return fail(e, "%v", err)
 	}
 	defer done()
-	u, err := svc.UserByEmail(ctx, sys, *email)
-	if err != nil {
-		return fail(e, "%v", err)
-	}
 	nk := service.NewKey{Name: *name, Scopes: strings.Split(*scopes, ",")}
 	if *days >= 0 {
 		nk.ExpiresInDays = days
@@ -103,4 +100,18 @@ func keyCreate(ctx context.Context, e *env, args []string) int {
 	fmt.Fprintln(e.stdout, k.Secret)
 	fmt.Fprintf(e.stderr, "created key %s for %s with scopes %s; it is shown only once\n", k.Prefix, u.Email, strings.Join(k.Scopes, ","))
 	return exitOK
+}
+
+// tenantUser is tenantService plus a user of that tenant found by email.
+func tenantUser(ctx context.Context, e *env, slug, email string) (*service.Service, service.Actor, store.User, func(), error) {
+	svc, sys, done, err := tenantService(ctx, e, slug)
+	if err != nil {
+		return nil, sys, store.User{}, nil, err
+	}
+	u, err := svc.UserByEmail(ctx, sys, email)
+	if err != nil {
+		done()
+		return nil, sys, u, nil, err
+	}
+	return svc, sys, u, done, nil
 }
