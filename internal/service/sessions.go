@@ -434,20 +434,3 @@ func (s *Service) DeleteExpiredSessions(ctx context.Context, a Actor) (int64, er
 
 // The admin helper below serves the web UI's analytics page; it belongs
 // with usage and can move there.
-
-// TenantActivity is the tenant's usage in [from, to) (admins only).
-func (s *Service) TenantActivity(ctx context.Context, a Actor, from, to time.Time) (store.Activity, error) {
-	if err := a.need("admin"); err != nil {
-		return store.Activity{}, err
-	}
-	if !to.After(from) || to.Sub(from) > 366*24*time.Hour {
-		return store.Activity{}, invalidf("the range must be positive and at most 366 days")
-	}
-	var out store.Activity
-	err := s.db.Read(ctx, a.scope(), func(q database.Q) error {
-		var err error
-		out, err = store.TenantActivity(ctx, q, from, to, 10)
-		return err
-	})
-	return out, err
-}

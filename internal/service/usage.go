@@ -233,3 +233,20 @@ func (s *Service) SkillStats(ctx context.Context, a Actor, name string, from, to
 	})
 	return st, err
 }
+
+// TenantActivity is the tenant's usage in [from, to) (admins only).
+func (s *Service) TenantActivity(ctx context.Context, a Actor, from, to time.Time) (store.Activity, error) {
+	if err := a.need("admin"); err != nil {
+		return store.Activity{}, err
+	}
+	if !to.After(from) || to.Sub(from) > 366*24*time.Hour {
+		return store.Activity{}, invalidf("the range must be positive and at most 366 days")
+	}
+	var out store.Activity
+	err := s.db.Read(ctx, a.scope(), func(q database.Q) error {
+		var err error
+		out, err = store.TenantActivity(ctx, q, from, to, 10)
+		return err
+	})
+	return out, err
+}

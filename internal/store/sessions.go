@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/skillvault/skillvault/internal/database"
 )
@@ -38,13 +37,6 @@ type WebSession struct {
 	TenantActive bool
 }
 
-// TenantInfo is the scope's own tenant row.
-type TenantInfo struct {
-	ID                      uuid.UUID
-	Slug, Name, EmailDomain string
-	Active                  bool
-}
-
 var (
 	qLoginLinkInsert      = query("LoginLinkInsert")
 	qLoginLinkByHash      = query("LoginLinkByHash")
@@ -56,11 +48,6 @@ var (
 	qSessionDelete        = query("SessionDelete")
 	qSessionDeleteUser    = query("SessionDeleteUser")
 	qSessionDeleteExpired = query("SessionDeleteExpired")
-	qTenantSelf           = query("TenantSelf")
-	qActivityDaily        = query("ActivityDaily")
-	qActivityTopSkills    = query("ActivityTopSkills")
-	qActivityTopUsers     = query("ActivityTopUsers")
-	qActivityActiveUsers  = query("ActivityActiveUsers")
 )
 
 func InsertLoginLink(ctx context.Context, q database.Q, user uuid.UUID, hash []byte, expires time.Time) (uuid.UUID, error) {
@@ -126,56 +113,10 @@ func DeleteExpiredSessions(ctx context.Context, q database.Q, idleSince time.Tim
 	return tag.RowsAffected(), err
 }
 
-// TenantSelf returns the scope's tenant.
-func TenantSelf(ctx context.Context, q database.Q) (TenantInfo, error) {
-	var t TenantInfo
-	err := q.QueryRow(ctx, qTenantSelf).Scan(&t.ID, &t.Slug, &t.Name, &t.EmailDomain, &t.Active)
-	return t, notFound(err)
-}
-
 // NameCount is a name with counts, for rankings.
 type NameCount struct {
 	Name  string
 	Count int64
 	Users int64
 	Last  *time.Time
-}
-
-// Activity is a tenant's usage in a time range.
-type Activity struct {
-	Daily       []DayCount
-	TopSkills   []NameCount
-	TopUsers    []NameCount
-	ActiveUsers int64
-}
-
-// TenantActivity aggregates the scope's usage events in [from, to).
-func TenantActivity(ctx context.Context, q database.Q, from, to time.Time, top int) (Activity, error) {
-	var a Activity
-	rows, err := q.Query(ctx, qActivityDaily, from, to)
-	if a.Daily, err = collect(rows, err, func(r pgx.Row) (DayCount, error) {
-		var d DayCount
-		var day time.Time
-		err := r.Scan(&day, &d.Event, &d.Count)
-		d.Day = day.Format("2006-01-02")
-		return d, err
-	}); err != nil {
-		return a, err
-	}
-	rows, err = q.Query(ctx, qActivityTopSkills, from, to, top)
-	if a.TopSkills, err = collect(rows, err, func(r pgx.Row) (NameCount, error) {
-		var n NameCount
-		return n, r.Scan(&n.Name, &n.Count, &n.Users)
-	}); err != nil {
-		return a, err
-	}
-	rows, err = q.Query(ctx, qActivityTopUsers, from, to, top)
-	if a.TopUsers, err = collect(rows, err, func(r pgx.Row) (NameCount, error) {
-		var n NameCount
-		return n, r.Scan(&n.Name, &n.Count, &n.Last)
-	}); err != nil {
-		return a, err
-	}
-	err = q.QueryRow(ctx, qActivityActiveUsers, from, to).Scan(&a.ActiveUsers)
-	return a, err
 }

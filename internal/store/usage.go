@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/skillvault/skillvault/internal/database"
 )
@@ -20,9 +21,13 @@ type UsageEvent struct {
 }
 
 var (
-	qUsageInsert = query("UsageInsert")
-	qUsageStats  = query("UsageStats")
-	qUsageDaily  = query("UsageDaily")
+	qActivityDaily       = query("ActivityDaily")
+	qActivityTopSkills   = query("ActivityTopSkills")
+	qActivityTopUsers    = query("ActivityTopUsers")
+	qActivityActiveUsers = query("ActivityActiveUsers")
+	qUsageInsert         = query("UsageInsert")
+	qUsageStats          = query("UsageStats")
+	qUsageDaily          = query("UsageDaily")
 )
 
 // InsertUsage stores a batch of events with one statement.
@@ -68,4 +73,43 @@ func UsageStats(ctx context.Context, q database.Q, skill uuid.UUID, from, to tim
 	}
 	err = rows.Err()
 	return
+}
+
+// Activity is a tenant's usage in a time range.
+type Activity struct {
+	Daily       []DayCount
+	TopSkills   []NameCount
+	TopUsers    []NameCount
+	ActiveUsers int64
+}
+
+// TenantActivity aggregates the scope's usage events in [from, to).
+func TenantActivity(ctx context.Context, q database.Q, from, to time.Time, top int) (Activity, error) {
+	var a Activity
+	rows, err := q.Query(ctx, qActivityDaily, from, to)
+	if a.Daily, err = collect(rows, err, func(r pgx.Row) (DayCount, error) {
+		var d DayCount
+		var day time.Time
+		err := r.Scan(&day, &d.Event, &d.Count)
+		d.Day = day.Format("2006-01-02")
+		return d, err
+	}); err != nil {
+		return a, err
+	}
+	rows, err = q.Query(ctx, qActivityTopSkills, from, to, top)
+	if a.TopSkills, err = collect(rows, err, func(r pgx.Row) (NameCount, error) {
+		var n NameCount
+		return n, r.Scan(&n.Name, &n.Count, &n.Users)
+	}); err != nil {
+		return a, err
+	}
+	rows, err = q.Query(ctx, qActivityTopUsers, from, to, top)
+	if a.TopUsers, err = collect(rows, err, func(r pgx.Row) (NameCount, error) {
+		var n NameCount
+		return n, r.Scan(&n.Name, &n.Count, &n.Last)
+	}); err != nil {
+		return a, err
+	}
+	err = q.QueryRow(ctx, qActivityActiveUsers, from, to).Scan(&a.ActiveUsers)
+	return a, err
 }

@@ -40,27 +40,3 @@ DELETE FROM web_sessions WHERE user_id = $1;
 
 -- name: SessionDeleteExpired
 DELETE FROM web_sessions WHERE expires_at < now() OR last_seen_at < $1;
-
--- name: TenantSelf
-SELECT id, slug, name, coalesce(email_domain, ''), active FROM tenants WHERE id = current_setting('app.current_tenant_id')::uuid;
-
--- name: ActivityDaily
--- Tenant-wide usage per day and event, for the admin analytics page.
-SELECT date_trunc('day', created_at AT TIME ZONE 'UTC')::date AS day, event, count(*)
-FROM usage_events WHERE created_at >= $1 AND created_at < $2
-GROUP BY 1, 2 ORDER BY 1, 2;
-
--- name: ActivityTopSkills
-SELECT s.name, count(*) AS uses, count(DISTINCT e.user_id) AS users
-FROM usage_events e JOIN skills s ON s.id = e.skill_id
-WHERE e.created_at >= $1 AND e.created_at < $2
-GROUP BY s.name ORDER BY uses DESC, s.name LIMIT $3;
-
--- name: ActivityTopUsers
-SELECT u.email, count(*) AS uses, max(e.created_at) AS last_use
-FROM usage_events e JOIN users u ON u.id = e.user_id
-WHERE e.created_at >= $1 AND e.created_at < $2
-GROUP BY u.email ORDER BY uses DESC, u.email LIMIT $3;
-
--- name: ActivityActiveUsers
-SELECT count(DISTINCT user_id) FROM usage_events WHERE created_at >= $1 AND created_at < $2;
