@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/skillvault/skillvault/internal/database"
+	"github.com/skillvault/skillvault/internal/dbtest"
 	"github.com/skillvault/skillvault/internal/service"
 	"github.com/skillvault/skillvault/internal/store"
 )
@@ -288,6 +290,28 @@ func TestSessionsEndAndExpire(t *testing.T) {
 	}
 	if _, _, err := e.TS.Svc.SessionActor(context.Background(), tok, service.RequestMeta{}); err != service.ErrSignInFailed {
 		t.Errorf("expired session: %v", err)
+	}
+
+	// A session unused for longer than the idle limit is refused too,
+	// though its absolute expiry is far away.
+	idle := a.ID.String() + ".idle-session-0123456789abcdefghijkl"
+	err = e.TS.Env.DB.Write(context.Background(), database.Scope{TenantID: a.ID, Role: "system"}, func(q database.Q) error {
+		_, _, err := store.InsertSession(context.Background(), q, a.Member.ID, service.HashKey(idle), "csrf", time.Now().Add(24*time.Hour))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.TS.Svc.SessionActor(context.Background(), idle, service.RequestMeta{}); err != nil {
+		t.Fatalf("fresh session refused: %v", err)
+	}
+	su := dbtest.Connect(t, e.TS.Env.AdminURL)
+	if _, err := su.Exec(context.Background(), "UPDATE web_sessions SET last_seen_at = now() - $1::interval",
+		fmt.Sprintf("%d seconds", int((service.SessionIdle+time.Minute).Seconds()))); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.TS.Svc.SessionActor(context.Background(), idle, service.RequestMeta{}); err != service.ErrSignInFailed {
+		t.Errorf("idle session: %v", err)
 	}
 }
 
