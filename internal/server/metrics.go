@@ -79,7 +79,7 @@ func (r *recorder) Flush() {
 // instrument gives each request an id, then counts and times it by the
 // route pattern that served it (not the raw path, which would explode the
 // label set).
-func (m *metrics) instrument(mux *http.ServeMux, logf func(*http.Request, int, int64, time.Duration)) http.Handler {
+func (m *metrics) instrument(next http.Handler, mux *http.ServeMux, logf func(*http.Request, int, int64, time.Duration)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -89,7 +89,7 @@ func (m *metrics) instrument(mux *http.ServeMux, logf func(*http.Request, int, i
 		w.Header().Set("X-Request-Id", id)
 		r = r.WithContext(api.WithRequestID(r.Context(), id))
 		rec := &recorder{ResponseWriter: w}
-		mux.ServeHTTP(rec, r)
+		next.ServeHTTP(rec, r)
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}

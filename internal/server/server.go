@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,7 +58,7 @@ func New(svc *service.Service, cfg Config) *Server {
 	s.Mux.HandleFunc("GET /readyz", s.readyz)
 	m := newMetrics(s.reg, svc)
 	s.Mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
-	s.handler = s.recoverer(m.instrument(s.Mux, s.accessLog()))
+	s.handler = s.recoverer(m.instrument(validUTF8(s.Mux), s.Mux, s.accessLog()))
 	return s
 }
 
@@ -110,6 +111,26 @@ func (s *Server) HostTenant(r *http.Request) (uuid.UUID, bool) {
 		return uuid.Max, true
 	}
 	return t.ID, true
+}
+
+// validUTF8 refuses a request whose path or query is not valid UTF-8:
+// nothing can match it, and PostgreSQL would refuse the text anyway.
+func validUTF8(next *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ok := utf8.ValidString(r.URL.Path)
+		for k, vs := range r.URL.Query() {
+			ok = ok && utf8.ValidString(k)
+			for _, v := range vs {
+				ok = ok && utf8.ValidString(v)
+			}
+		}
+		if !ok {
+			api.WriteProblem(w, r, api.Problem{Type: "/problems/invalid", Title: "Invalid request", Status: http.StatusBadRequest,
+				Detail: "the URL's path or query is not valid UTF-8"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) recoverer(next http.Handler) http.Handler {
