@@ -79,29 +79,43 @@ func run(ctx context.Context, e *env, args []string) int {
 	return exitUsage
 }
 
+// clientCommands talk to a server over HTTP(S) with an API key; the
+// others run beside the server and its database.
+var clientCommands = map[string]bool{"login": true, "logout": true, "push": true, "pull": true, "install": true,
+	"search": true, "list": true, "lint": true, "mcp": true, "mcp config": true}
+
 func usage(w io.Writer) {
 	fmt.Fprint(w, `Skillvault: a multi-tenant registry for AI agent skills.
 
 Usage: skillvault COMMAND [flags]
-
 `)
 	sorted := append([]command(nil), commands...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
-	for _, c := range sorted {
-		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.summary)
+	for _, section := range []struct {
+		title  string
+		client bool
+	}{{"Server and database (where Skillvault runs):", false}, {"Client (on any machine, with an API key):", true}} {
+		fmt.Fprintf(w, "\n%s\n", section.title)
+		for _, c := range sorted {
+			if clientCommands[c.name] == section.client {
+				fmt.Fprintf(w, "  %-16s %s\n", c.name, c.summary)
+			}
+		}
 	}
 	fmt.Fprint(w, `
-Run "skillvault COMMAND --help" for the flags of a command.
+Run "skillvault COMMAND --help" for the flags and examples of a command.
 
 Environment:
-  SKILLVAULT_HOME       data folder of the embedded database (default ./.skillvault)
-  DATABASE_URL          use this PostgreSQL (as the app role) instead of the embedded one
-  SKILLVAULT_OWNER_URL  owner-role URL for tenant administration with DATABASE_URL
-  SKILLVAULT_ADMIN_URL  superuser URL for "skillvault migrate" with DATABASE_URL
+  SKILLVAULT_HOME          data folder of the embedded database (default ./.skillvault)
+  DATABASE_URL             use this PostgreSQL (as the app role) instead of the embedded one
+  SKILLVAULT_OWNER_URL     owner-role URL for tenant administration with DATABASE_URL
+  SKILLVAULT_ADMIN_URL     superuser URL for "skillvault migrate" with DATABASE_URL
   SKILLVAULT_APP_PASSWORD  password "migrate" gives the app role with DATABASE_URL
+  SKILLVAULT_SERVER, SKILLVAULT_API_KEY  the server and key of client commands (override "skillvault login")
 
 Start here:
-  skillvault serve      runs the server on http://127.0.0.1:8080 with an embedded database
+  skillvault serve         runs the server on http://127.0.0.1:8080 with an embedded database
+                           and prints an admin API key and a web sign-in link on first start
 `)
 }
 
