@@ -254,6 +254,25 @@ func page[T any](items []T, limit int, next func(last T) any) Page[T] {
 	return p
 }
 
+// list serves one page of a list: it reads ?limit= and the cursor (into a
+// C), asks fetch for one more item than the page holds, and answers with
+// the page and the cursor that next makes from its last item.
+func list[C, T any](w http.ResponseWriter, r *http.Request, fetch func(c C, limit int) ([]T, error), next func(last T, c C, limit int) any) error {
+	n, err := limit(r)
+	if err != nil {
+		return err
+	}
+	var c C
+	if _, err := cursor(r, &c); err != nil {
+		return err
+	}
+	items, err := fetch(c, n+1)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, page(items, n, func(last T) any { return next(last, c, n) }))
+}
+
 // cursor decodes a cursor made by page into v; it reports false when there
 // is none.
 func cursor(r *http.Request, v any) (bool, error) {

@@ -55,16 +55,8 @@ func (api *API) recordUsage(w http.ResponseWriter, r *http.Request, a service.Ac
 }
 
 func (api *API) audit(w http.ResponseWriter, r *http.Request, a service.Actor) error {
-	n, err := limit(r)
-	if err != nil {
-		return err
-	}
 	q := r.URL.Query()
-	f := store.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), ResourceType: q.Get("resource_type"),
-		Resource: q.Get("resource"), Limit: n + 1}
-	if _, err := cursor(r, &f.BeforeID); err != nil {
-		return err
-	}
+	f := store.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), ResourceType: q.Get("resource_type"), Resource: q.Get("resource")}
 	for name, dst := range map[string]**time.Time{"from": &f.From, "to": &f.To} {
 		if s := q.Get(name); s != "" {
 			t, err := parseDay(s)
@@ -74,11 +66,10 @@ func (api *API) audit(w http.ResponseWriter, r *http.Request, a service.Actor) e
 			*dst = &t
 		}
 	}
-	entries, err := api.svc.Audit(r.Context(), a, f)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, page(entries, n, func(e store.AuditEntry) any { return e.ID }))
+	return list(w, r, func(before int64, limit int) ([]store.AuditEntry, error) {
+		f.BeforeID, f.Limit = before, limit
+		return api.svc.Audit(r.Context(), a, f)
+	}, func(e store.AuditEntry, _ int64, _ int) any { return e.ID })
 }
 
 func (api *API) getSettings(w http.ResponseWriter, r *http.Request, a service.Actor) error {

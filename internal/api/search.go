@@ -9,24 +9,11 @@ import (
 )
 
 func (api *API) search(w http.ResponseWriter, r *http.Request, a service.Actor) error {
-	n, err := limit(r)
-	if err != nil {
-		return err
-	}
-	if n > 100 {
-		n = 100
-	}
-	var offset int
-	if _, err := cursor(r, &offset); err != nil {
-		return err
-	}
 	q := r.URL.Query()
-	hits, err := api.svc.Search(r.Context(), a, service.SearchQuery{Text: q.Get("q"), Mode: q.Get("mode"), Limit: n + 1, Offset: offset,
-		Filter: store.SearchFilter{Category: q.Get("category"), Tag: q.Get("tag"), Status: q.Get("status"), Author: q.Get("author")}})
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, page(hits, n, func(service.SearchHit) any { return offset + n }))
+	return list(w, r, func(offset, limit int) ([]service.SearchHit, error) {
+		return api.svc.Search(r.Context(), a, service.SearchQuery{Text: q.Get("q"), Mode: q.Get("mode"), Limit: limit, Offset: offset,
+			Filter: store.SearchFilter{Category: q.Get("category"), Tag: q.Get("tag"), Status: q.Get("status"), Author: q.Get("author")}})
+	}, nextOffset[service.SearchHit])
 }
 
 func (api *API) similar(w http.ResponseWriter, r *http.Request, a service.Actor) error {

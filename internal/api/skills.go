@@ -120,23 +120,15 @@ func (api *API) addVersion(w http.ResponseWriter, r *http.Request, a service.Act
 }
 
 func (api *API) listSkills(w http.ResponseWriter, r *http.Request, a service.Actor) error {
-	n, err := limit(r)
-	if err != nil {
-		return err
-	}
-	var offset int
-	if _, err := cursor(r, &offset); err != nil {
-		return err
-	}
 	q := r.URL.Query()
-	f := store.SkillFilter{Status: q.Get("status"), Visibility: q.Get("visibility"), Category: q.Get("category"),
-		Tag: q.Get("tag"), Author: q.Get("author"), Sort: q.Get("sort"), Offset: offset, Limit: n + 1}
-	skills, err := api.svc.Skills(r.Context(), a, f)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, page(skills, n, func(store.Skill) any { return offset + n }))
+	return list(w, r, func(offset, limit int) ([]store.Skill, error) {
+		return api.svc.Skills(r.Context(), a, store.SkillFilter{Status: q.Get("status"), Visibility: q.Get("visibility"),
+			Category: q.Get("category"), Tag: q.Get("tag"), Author: q.Get("author"), Sort: q.Get("sort"), Offset: offset, Limit: limit})
+	}, nextOffset[store.Skill])
 }
+
+// nextOffset is the cursor of offset-paged lists.
+func nextOffset[T any](_ T, offset, limit int) any { return offset + limit }
 
 func (api *API) getSkill(w http.ResponseWriter, r *http.Request, a service.Actor) error {
 	sk, err := api.svc.Skill(r.Context(), a, r.PathValue("name"))
@@ -196,19 +188,9 @@ func (api *API) fork(w http.ResponseWriter, r *http.Request, a service.Actor) er
 }
 
 func (api *API) listVersions(w http.ResponseWriter, r *http.Request, a service.Actor) error {
-	n, err := limit(r)
-	if err != nil {
-		return err
-	}
-	var before int
-	if _, err := cursor(r, &before); err != nil {
-		return err
-	}
-	vs, err := api.svc.Versions(r.Context(), a, r.PathValue("name"), before, n+1)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, page(vs, n, func(v store.Version) any { return v.Number }))
+	return list(w, r, func(before, limit int) ([]store.Version, error) {
+		return api.svc.Versions(r.Context(), a, r.PathValue("name"), before, limit)
+	}, func(v store.Version, _, _ int) any { return v.Number })
 }
 
 func (api *API) getVersion(w http.ResponseWriter, r *http.Request, a service.Actor) error {
@@ -300,20 +282,7 @@ func (api *API) rate(w http.ResponseWriter, r *http.Request, a service.Actor) er
 }
 
 func (api *API) listRatings(w http.ResponseWriter, r *http.Request, a service.Actor) error {
-	n, err := limit(r)
-	if err != nil {
-		return err
-	}
-	var kc keyCursor
-	var c *store.TimeCursor
-	if ok, err := cursor(r, &kc); err != nil {
-		return err
-	} else if ok {
-		c = &store.TimeCursor{At: kc.At, ID: kc.ID}
-	}
-	rs, err := api.svc.Ratings(r.Context(), a, r.PathValue("name"), c, n+1)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, page(rs, n, func(x store.Rating) any { return keyCursor{x.UpdatedAt, x.ID} }))
+	return list(w, r, func(c keyCursor, limit int) ([]store.Rating, error) {
+		return api.svc.Ratings(r.Context(), a, r.PathValue("name"), c.timeCursor(), limit)
+	}, func(x store.Rating, _ keyCursor, _ int) any { return keyCursor{x.UpdatedAt, x.ID} })
 }

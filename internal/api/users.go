@@ -19,19 +19,9 @@ func (api *API) me(w http.ResponseWriter, r *http.Request, a service.Actor) erro
 }
 
 func (api *API) listUsers(w http.ResponseWriter, r *http.Request, a service.Actor) error {
-	n, err := limit(r)
-	if err != nil {
-		return err
-	}
-	var after string
-	if _, err := cursor(r, &after); err != nil {
-		return err
-	}
-	users, err := api.svc.ListUsers(r.Context(), a, after, n+1)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, page(users, n, func(u store.User) any { return u.Email }))
+	return list(w, r, func(after string, limit int) ([]store.User, error) {
+		return api.svc.ListUsers(r.Context(), a, after, limit)
+	}, func(u store.User, _ string, _ int) any { return u.Email })
 }
 
 func (api *API) createUser(w http.ResponseWriter, r *http.Request, a service.Actor) error {
@@ -73,23 +63,19 @@ type keyCursor struct {
 	ID uuid.UUID `json:"i"`
 }
 
+// timeCursor is the store's form of the cursor; nil on the first page.
+func (c keyCursor) timeCursor() *store.TimeCursor {
+	if c.At.IsZero() {
+		return nil
+	}
+	return &store.TimeCursor{At: c.At, ID: c.ID}
+}
+
 func (api *API) listKeys(w http.ResponseWriter, r *http.Request, a service.Actor) error {
-	n, err := limit(r)
-	if err != nil {
-		return err
-	}
-	var kc keyCursor
-	var c *store.TimeCursor
-	if ok, err := cursor(r, &kc); err != nil {
-		return err
-	} else if ok {
-		c = &store.TimeCursor{At: kc.At, ID: kc.ID}
-	}
-	keys, err := api.svc.ListKeys(r.Context(), a, r.URL.Query().Get("all") == "true", c, n+1)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, page(keys, n, func(k store.APIKey) any { return keyCursor{k.CreatedAt, k.ID} }))
+	all := r.URL.Query().Get("all") == "true"
+	return list(w, r, func(c keyCursor, limit int) ([]store.APIKey, error) {
+		return api.svc.ListKeys(r.Context(), a, all, c.timeCursor(), limit)
+	}, func(k store.APIKey, _ keyCursor, _ int) any { return keyCursor{k.CreatedAt, k.ID} })
 }
 
 func (api *API) createKey(w http.ResponseWriter, r *http.Request, a service.Actor) error {

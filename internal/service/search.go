@@ -158,9 +158,12 @@ func (s *Service) Search(ctx context.Context, a Actor, sq SearchQuery) ([]Search
 	if sq.Mode != "hybrid" && sq.Mode != "keyword" && sq.Mode != "semantic" {
 		return nil, invalidf("mode must be hybrid, keyword or semantic, not %q", sq.Mode)
 	}
-	if sq.Limit <= 0 || sq.Limit > 100 {
+	if sq.Limit <= 0 {
 		sq.Limit = 20
 	}
+	// A page holds at most 200 results; callers ask for one more to learn
+	// whether there is a next page.
+	sq.Limit = min(sq.Limit, 201)
 	want := sq.Offset + sq.Limit
 
 	var keyword []store.Ranked
