@@ -39,6 +39,7 @@ func benchCmd(ctx context.Context, e *env, args []string) int {
 	fs.IntVar(&cfg.SearchSkills, "search-skills", 30000, "skills in all in the search data set")
 	fs.IntVar(&cfg.SearchBig, "search-big", 10000, "skills of the large measured tenant of the search data set")
 	fs.IntVar(&cfg.SearchSmall, "search-small", 100, "skills of the small measured tenant of the search data set")
+	fs.BoolVar(&cfg.NoOtherVectors, "no-other-vectors", false, "give the unmeasured tenants' skills no skill_embeddings rows")
 	fs.StringVar(&cfg.Binary, "binary", "", "skillvault binary for the cold-start scenario (default: this one)")
 	out := fs.String("out", "bench.json", "write the results as JSON to this file (\"\" for none)")
 	quiet := fs.Bool("quiet", false, "no progress lines")

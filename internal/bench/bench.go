@@ -63,6 +63,9 @@ type Config struct {
 	SearchSkills  int // skills in total in the search data set (default 30000)
 	SearchBig     int // skills of the large measured tenant (default 10000)
 	SearchSmall   int // skills of the small measured tenant (default 100)
+	// NoOtherVectors leaves the skill_embeddings rows of the unmeasured
+	// tenants out (see Shape.EmbedRows).
+	NoOtherVectors bool
 
 	// Binary is the skillvault binary the cold-start scenario runs; ""
 	// builds one with `go build`.
@@ -195,6 +198,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		"ratings": cfg.Ratings, "usage": cfg.Usage, "duration": cfg.Duration.String(), "clients": cfg.Clients,
 		"ingest_batch": cfg.IngestSize, "scenarios": cfg.Scenarios, "search_tenants": cfg.SearchTenants,
 		"search_skills": cfg.SearchSkills, "search_big": cfg.SearchBig, "search_small": cfg.SearchSmall,
+		"no_other_vectors": cfg.NoOtherVectors,
 	}
 	if cfg.URL != "" {
 		rep.Config["url"] = cfg.URL

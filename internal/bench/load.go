@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/skillvault/skillvault/internal/database"
+	"github.com/skillvault/skillvault/internal/embed"
 	"github.com/skillvault/skillvault/internal/service"
 )
 
@@ -19,6 +20,11 @@ type Shape struct {
 	Versions int // versions per skill, each with two files
 	Ratings  int // ratings per skill, by that many users
 	Usage    int // usage events per skill
+	// EmbedRows gives every skill a skill_embeddings row (ready, without a
+	// vector): the table then has the size in rows and the statistics of a
+	// deployment where every tenant's skills are embedded, without
+	// computing the vectors of tenants nobody measures.
+	EmbedRows bool
 }
 
 // Tenant is a loaded tenant.
@@ -116,6 +122,12 @@ func (l *loader) fill(ctx context.Context, t *Tenant, sh Shape) error {
 		if sh.Usage > 0 {
 			if err := loadUsage(ctx, q, sh.Usage); err != nil {
 				return fmt.Errorf("bench: load usage of %s: %w", t.Slug, err)
+			}
+		}
+		if sh.EmbedRows {
+			if _, err := q.Exec(ctx, `INSERT INTO skill_embeddings (tenant_id, skill_id, model, state)
+				SELECT tenant_id, id, $1, 'ready' FROM skills`, embed.BuiltinModel); err != nil {
+				return fmt.Errorf("bench: load embedding rows of %s: %w", t.Slug, err)
 			}
 		}
 		return nil

@@ -110,7 +110,7 @@ func (r *run) loadMain(ctx context.Context) error {
 	if cfg.Tenants > 0 {
 		cfg.progress("loading %d other tenants with %d skills each", cfg.Tenants, cfg.OtherSkills)
 		start := time.Now()
-		other := Shape{Skills: cfg.OtherSkills, Versions: 1, Ratings: 1, Usage: 2}
+		other := Shape{Skills: cfg.OtherSkills, Versions: 1, Ratings: 1, Usage: 2, EmbedRows: !cfg.NoOtherVectors}
 		if err := loadTenants(ctx, s.loader(), "other", cfg.Tenants, 1000, func(int) Shape { return other }, cfg); err != nil {
 			return err
 		}

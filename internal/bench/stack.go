@@ -32,7 +32,10 @@ type stack struct {
 const poolSize = 32
 
 func startStack(ctx context.Context, d Database) (*stack, error) {
-	db, err := database.Open(ctx, d.AppURL, database.Options{MaxConns: poolSize})
+	// The bulk loads run through this pool too; a statement of a large
+	// tenant's load may take longer than serve's default 10 s, which
+	// bounds no measured request here.
+	db, err := database.Open(ctx, d.AppURL, database.Options{MaxConns: poolSize, StatementTimeout: 10 * time.Minute})
 	if err != nil {
 		return nil, err
 	}
