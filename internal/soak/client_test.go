@@ -642,6 +642,7 @@ var restWrites = []op{
 		}
 		me := send(ctx, c.hc, "GET", c.r.w.env.url+"/api/v1/me", k.Key, nil, "")
 		c.r.count.Add(1)
+		c.scan("me with a new key", me.body, nil)
 		if me.err != nil || (me.status != 200 && !c.unavailable(me)) {
 			c.failf("the new key: %s", me)
 		}
@@ -650,6 +651,7 @@ var restWrites = []op{
 		}
 		me = send(ctx, c.hc, "GET", c.r.w.env.url+"/api/v1/me", k.Key, nil, "")
 		c.r.count.Add(1)
+		c.scan("me with a revoked key", me.body, nil)
 		if me.err != nil || (me.status != 401 && !c.unavailable(me)) {
 			c.failf("a revoked key: %s, want 401", me)
 		}

@@ -63,7 +63,7 @@ func TestHostileInput(t *testing.T) {
 			rawZip(t, map[string][]byte{"SKILL.md": skillFiles("bad-path", "x.", 1)[0].Data, "scripts/\xff.sh": []byte("x")}), []int{400}},
 		{"invalid UTF-8 in a multipart file name", "POST", "/api/v1/skills", "", nil, []int{400}},
 		// Archives: a bomb, deep folders, many files.
-		{"zip bomb", "POST", "/api/v1/skills", "application/zip", zipBombOf(t, "bomb", 1<<30), []int{400}},
+		{"zip bomb", "POST", "/api/v1/skills", "application/zip", zipBombOf(t, "bomb", 256<<20), []int{400}},
 		{"deep folders", "POST", "/api/v1/skills", "application/zip",
 			rawZip(t, map[string][]byte{"SKILL.md": skillFiles("deep", "x.", 1)[0].Data, strings.Repeat("d/", 40) + "f.txt": []byte("x")}), []int{400}},
 		{"huge frontmatter", "POST", "/api/v1/skills", "application/zip",
@@ -218,8 +218,8 @@ func rawZip(t *testing.T, entries map[string][]byte) []byte {
 	return buf.Bytes()
 }
 
-// zipBombOf is a valid skill plus one entry of size zero bytes, deflated
-// to almost nothing.
+// zipBombOf is a valid skill plus one entry of size zero bytes (far over
+// the 25 MiB bundle limit), deflated to about a thousandth of that.
 func zipBombOf(t *testing.T, name string, size int) []byte {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
