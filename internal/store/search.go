@@ -14,6 +14,7 @@ import (
 var (
 	qSearchKeyword      = query("SearchKeyword")
 	qSearchHits         = query("SearchHits")
+	qSearchSnippets     = query("SearchSnippets")
 	qEmbeddingEnqueue   = query("EmbeddingEnqueue")
 	qEmbeddingDue       = query("EmbeddingDue")
 	qEmbeddingStore     = query("EmbeddingStore")
@@ -51,13 +52,12 @@ func KeywordSearch(ctx context.Context, q database.Q, text string, f SearchFilte
 // Hit is a skill found by a search.
 type Hit struct {
 	Skill
-	Digest  string
-	Snippet string
+	Digest string
 }
 
 // SearchHits returns the visible, filter-matching skills among ids.
-func SearchHits(ctx context.Context, q database.Q, ids []uuid.UUID, text string, f SearchFilter) (map[uuid.UUID]Hit, error) {
-	rows, err := q.Query(ctx, qSearchHits, ids, text, f.Category, f.Tag, f.Status, f.Author)
+func SearchHits(ctx context.Context, q database.Q, ids []uuid.UUID, f SearchFilter) (map[uuid.UUID]Hit, error) {
+	rows, err := q.Query(ctx, qSearchHits, ids, f.Category, f.Tag, f.Status, f.Author)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ func SearchHits(ctx context.Context, q database.Q, ids []uuid.UUID, text string,
 		if err := rows.Scan(&s.ID, &s.Name, &s.Title, &s.Description, &s.Category, &s.Tags, &s.Status, &s.Visibility,
 			&s.AuthorID, &s.AuthorEmail, &s.LatestVersion, &s.PublishedVersion, &s.ForkOf, &s.ForkOfDigest,
 			&s.RatingCount, &s.RatingSum, &s.Installs, &s.Downloads, &s.Views, &s.Invocations,
-			&s.CreatedAt, &s.UpdatedAt, &s.PublishedAt, &s.PendingVersion, &h.Digest, &h.Snippet); err != nil {
+			&s.CreatedAt, &s.UpdatedAt, &s.PublishedAt, &s.PendingVersion, &h.Digest); err != nil {
 			return nil, err
 		}
 		if s.RatingCount > 0 {
@@ -79,6 +79,25 @@ func SearchHits(ctx context.Context, q database.Q, ids []uuid.UUID, text string,
 			s.Tags = []string{}
 		}
 		out[s.ID] = h
+	}
+	return out, rows.Err()
+}
+
+// SearchSnippets highlights the query's words in the skills' text.
+func SearchSnippets(ctx context.Context, q database.Q, ids []uuid.UUID, text string) (map[uuid.UUID]string, error) {
+	rows, err := q.Query(ctx, qSearchSnippets, ids, text)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[uuid.UUID]string{}
+	for rows.Next() {
+		var id uuid.UUID
+		var snip string
+		if err := rows.Scan(&id, &snip); err != nil {
+			return nil, err
+		}
+		out[id] = snip
 	}
 	return out, rows.Err()
 }

@@ -22,27 +22,32 @@ ORDER BY rank DESC, s.name
 LIMIT $6;
 
 -- name: SearchHits
--- The visible skills among candidate ids, with the digest of the version a
--- reader gets and a highlighted snippet for the query.
+-- The visible, filter-matching skills among candidate ids, with the digest
+-- of the version a reader gets.
 SELECT s.id, s.name, s.title, s.description, s.category, s.tags, s.status, s.visibility,
        s.author_id, u.email, s.latest_version, s.published_version, fs.name, s.fork_of_digest,
        s.rating_count, s.rating_sum, s.install_count, s.download_count, s.view_count, s.invoke_count,
        s.created_at, s.updated_at, s.published_at, s.pending_version,
        coalesce((SELECT v.digest FROM skill_versions v
-                 WHERE v.skill_id = s.id AND v.number = coalesce(s.published_version, s.latest_version)), ''),
-       CASE WHEN $2::text = '' THEN '' ELSE
-         ts_headline('english', s.description || ' ' || left(s.body, 4000),
-                     replace(plainto_tsquery('english', $2)::text, ' & ', ' | ')::tsquery,
-                     'MaxFragments=2, MaxWords=18, MinWords=6, StartSel=<mark>, StopSel=</mark>') END
+                 WHERE v.skill_id = s.id AND v.number = coalesce(s.published_version, s.latest_version)), '')
 FROM skills s
 JOIN users u ON u.id = s.author_id
 LEFT JOIN skills fs ON fs.id = s.fork_of_id
 WHERE s.id = ANY($1)
   AND skill_visible(s.author_id, s.visibility, s.status)
-  AND ($3::text = '' OR s.category = $3)
-  AND ($4::text = '' OR s.tags @> ARRAY[$4])
-  AND ($5::text = '' OR s.status = $5)
-  AND ($6::text = '' OR u.email = $6);
+  AND ($2::text = '' OR s.category = $2)
+  AND ($3::text = '' OR s.tags @> ARRAY[$3])
+  AND ($4::text = '' OR s.status = $4)
+  AND ($5::text = '' OR u.email = $5);
+
+-- name: SearchSnippets
+-- Highlighted snippets for the skills of the page returned (ts_headline is
+-- the costly part of reading hits, so it runs for those only).
+SELECT s.id, ts_headline('english', s.description || ' ' || left(s.body, 4000),
+                         replace(plainto_tsquery('english', $2)::text, ' & ', ' | ')::tsquery,
+                         'MaxFragments=2, MaxWords=18, MinWords=6, StartSel=<mark>, StopSel=</mark>')
+FROM skills s
+WHERE s.id = ANY($1) AND skill_visible(s.author_id, s.visibility, s.status);
 
 -- name: EmbeddingEnqueue
 -- Marks a skill for (re-)embedding when its text or the model changed,
