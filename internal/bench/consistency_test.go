@@ -60,7 +60,7 @@ func TestCheckConsistency(t *testing.T) {
 	admin := dbtest.Connect(t, env.AdminURL)
 	for _, c := range []struct{ damage, undo, want string }{
 		{"DELETE FROM skill_version_files WHERE path = 'scripts/run.sh'", "", "every version has all its files"},
-		{"UPDATE blobs SET data = 'tampered'::bytea WHERE size = 48", "", "match their digests"},
+		{"UPDATE blobs SET data = 'tampered'::bytea WHERE size = 48", "", "match their digest"},
 		{"UPDATE skills SET latest_version = 2", "UPDATE skills SET latest_version = 1", "numbered"},
 		{"UPDATE skills SET published_version = NULL", "UPDATE skills SET published_version = 1", "published skill points"},
 		{"UPDATE skills SET view_count = view_count + 1", "UPDATE skills SET view_count = view_count - 1", "usage counters"},
