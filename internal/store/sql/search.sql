@@ -2,22 +2,23 @@
 -- Ranked full-text matches among the skills the actor may see.
 -- Plain words match any of them (ranked by how many and where), so a
 -- paraphrase still finds candidates; quotes, "or" and "-" keep web search
--- syntax. The query is built once (MATERIALIZED): inlined, a generic plan
--- of the prepared statement (which PostgreSQL picks after five runs when
--- its estimate looks cheaper, as it does once many tenants share the
--- table) rebuilt it for every row, 4-5 times slower (BENCHMARKS.md).
+-- syntax. The query is built once (MATERIALIZED, used as a sub-select, so
+-- an InitPlan): inlined, a generic plan of the prepared statement rebuilt
+-- it for every row, 4-5 times slower (BENCHMARKS.md). No join: the author
+-- filter is a sub-select too, or the planner walks the tenant's skills
+-- through the author index. ts_rank, not ts_rank_cd: half the cost on
+-- long bodies, and semantic ranking does the finer work in hybrid mode.
 WITH q AS MATERIALIZED (
     SELECT CASE WHEN $1 ~* '["]|(^|\s)-|\sor\s' THEN websearch_to_tsquery('english', $1)
                 ELSE replace(plainto_tsquery('english', $1)::text, ' & ', ' | ')::tsquery END AS query)
-SELECT s.id, ts_rank_cd(s.search, q.query, 32) AS rank
-FROM q, skills s
-JOIN users u ON u.id = s.author_id
-WHERE s.search @@ q.query
+SELECT s.id, ts_rank(s.search, (SELECT query FROM q), 32) AS rank
+FROM skills s
+WHERE s.search @@ (SELECT query FROM q)
   AND skill_visible(s.author_id, s.visibility, s.status)
   AND ($2::text = '' OR s.category = $2)
   AND ($3::text = '' OR s.tags @> ARRAY[$3])
   AND ($4::text = '' OR s.status = $4)
-  AND ($5::text = '' OR u.email = $5)
+  AND ($5::text = '' OR s.author_id = (SELECT id FROM users WHERE email = $5))
 ORDER BY rank DESC, s.name
 LIMIT $6;
 
