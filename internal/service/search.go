@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -28,10 +29,16 @@ type vectorCache struct {
 
 type tenantVectors struct {
 	stamp, model string
+	loaded       time.Time
 	dims         int
 	ids          []uuid.UUID
 	flat         []float32 // len(ids) * dims
 }
+
+// vectorMaxAge bounds how long an entry is trusted on its stamp alone: a
+// vector committed by another process with an older timestamp than one
+// already seen would not move the stamp, and is picked up by the reload.
+const vectorMaxAge = 30 * time.Second
 
 // Bytes is the memory the entry's vectors take.
 func (t *tenantVectors) Bytes() int { return len(t.flat)*4 + len(t.ids)*16 }
@@ -57,10 +64,10 @@ func (s *Service) tenantVectors(ctx context.Context, tenant uuid.UUID, model, st
 	}
 	tv := s.vectors.m[tenant]
 	s.vectors.mu.Unlock()
-	if tv != nil && tv.stamp == stamp && tv.model == model {
+	if tv != nil && tv.stamp == stamp && tv.model == model && time.Since(tv.loaded) < vectorMaxAge {
 		return tv, nil
 	}
-	tv = &tenantVectors{stamp: stamp, model: model}
+	tv = &tenantVectors{stamp: stamp, model: model, loaded: time.Now()}
 	err := s.db.Read(ctx, System(tenant).scope(), func(q database.Q) error {
 		return store.EmbeddingVectors(ctx, q, model, func(id uuid.UUID, v []float32) {
 			if tv.dims == 0 {
@@ -105,12 +112,7 @@ func (t *tenantVectors) rank(v []float32, n int, skip uuid.UUID) []store.Ranked 
 				if t.ids[i] == skip {
 					continue
 				}
-				row := t.flat[i*t.dims : (i+1)*t.dims]
-				var dot float32
-				for j, x := range row {
-					dot += x * v[j]
-				}
-				top.offer(store.Ranked{ID: t.ids[i], Score: float64(dot)})
+				top.offer(store.Ranked{ID: t.ids[i], Score: float64(dot(t.flat[i*t.dims:(i+1)*t.dims], v))})
 			}
 			tops[p] = top
 		}()
@@ -127,6 +129,25 @@ func (t *tenantVectors) rank(v []float32, n int, skip uuid.UUID) []store.Ranked 
 		return all[i].ID.String() < all[j].ID.String()
 	})
 	return all[:min(n, len(all))]
+}
+
+// dot is the dot product of two vectors of equal length. Four running
+// sums let the processor overlap the multiplications; the re-slicing
+// lets the compiler drop bounds checks.
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // topK keeps the n best scores seen, in a min-heap on score.
