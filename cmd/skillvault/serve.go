@@ -92,6 +92,7 @@ func serve(ctx context.Context, e *env, args []string) int {
 		Embed: service.EmbedConfig{OpenAIKey: e.getenv("SKILLVAULT_EMBEDDING_API_KEY")},
 		LLM:   service.LLMConfig{APIKey: e.getenv("SKILLVAULT_LLM_API_KEY")}})
 	go svc.RunEmbedder(ctx, 2*time.Second)
+	go svc.RunAuthListener(ctx)
 	srv := server.New(svc, server.Config{Addr: *addr, BaseDomain: strings.ToLower(*base), Logger: e.log, RateLimit: *rateLimit, MaxUploadBytes: *maxUpload << 20, Ready: checkVerified})
 	discovery.Register(srv.Mux, svc, discovery.Options{
 		Auth:       func(r *http.Request) (service.Actor, error) { return srv.API.Authenticate(r, "api") },

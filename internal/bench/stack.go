@@ -56,6 +56,7 @@ func startStack(ctx context.Context, d Database) (*stack, error) {
 	sctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { srv.Run(sctx, ln); close(done) }()
+	go svc.RunAuthListener(sctx) // as serve does
 	s := &stack{dbi: d, db: db, svc: svc, owner: owner, url: "http://" + ln.Addr().String()}
 	s.stop = func() {
 		cancel()

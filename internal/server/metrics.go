@@ -41,6 +41,15 @@ func newMetrics(reg *prometheus.Registry, svc *service.Service) *metrics {
 		func() float64 { return float64(svc.Counters().Embedded.Load()) }))
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "skillvault_embedding_failures_total", Help: "Skill embeddings that failed (each is retried with backoff)."},
 		func() float64 { return float64(svc.Counters().Failed.Load()) }))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "skillvault_auth_cache_hits_total", Help: "API key authentications answered from the cache."},
+		func() float64 { return float64(svc.AuthCacheHits()) }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "skillvault_auth_cache_active", Help: "1 while API key look-ups are cached (this process receives its own notifications)."},
+		func() float64 {
+			if svc.AuthCacheActive() {
+				return 1
+			}
+			return 0
+		}))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "skillvault_vector_cache_bytes", Help: "Memory held by the per-tenant vector caches."},
 		func() float64 { return float64(svc.CacheBytes()) }))
 	return m

@@ -183,6 +183,7 @@ func (s *Service) RevokeKey(ctx context.Context, a Actor, id uuid.UUID) (store.A
 		if k, err = store.RevokeKey(ctx, q, id); err != nil {
 			return err
 		}
+		s.forgetAuth("key:" + id.String())
 		return s.audit(ctx, q, a, "key.revoke", "success", "api_key", id.String(), map[string]any{"name": k.Name, "prefix": k.Prefix})
 	})
 	return k, err
@@ -206,7 +207,16 @@ func (s *Service) Authenticate(ctx context.Context, secret string, m RequestMeta
 		s.auditGlobal(ctx, m, "auth.key_failure", map[string]any{"reason": "malformed"})
 		return a, ErrBadCredentials
 	}
-	rec, err := s.db.LookupAPIKey(ctx, HashKey(secret))
+	hash := HashKey(secret)
+	now := time.Now()
+	rec, gen, cached := s.auth.get(hash, now)
+	var err error
+	if !cached {
+		rec, err = s.db.LookupAPIKey(ctx, hash)
+		if err == nil {
+			s.auth.put(hash, rec, now, gen)
+		}
+	}
 	if errors.Is(err, database.ErrNotFound) {
 		s.auditGlobal(ctx, m, "auth.key_failure", map[string]any{"reason": "unknown", "prefix": secret[:min(len(secret), len(KeyPrefix)+8)]})
 		return a, ErrBadCredentials

@@ -37,6 +37,7 @@ type Service struct {
 	wake      chan struct{}
 	llm       LLMConfig
 	bg        sync.WaitGroup
+	auth      authCache
 }
 
 // Options configure a Service.

@@ -147,6 +147,9 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id uuid.UUID, c UserC
 		if u, err = store.UpdateUser(ctx, q, u); err != nil {
 			return err
 		}
+		if old.Role != u.Role || old.Active != u.Active {
+			s.forgetAuth("user:" + id.String())
+		}
 		if old.Role != u.Role {
 			if err := s.audit(ctx, q, a, "user.role_change", "success", "user", id.String(), map[string]any{"email": u.Email, "old": old.Role, "new": u.Role}); err != nil {
 				return err

@@ -62,6 +62,9 @@ func Start(t testing.TB, opt Options) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { srv.Run(ctx, ln); close(done) }()
+	// As in serve: API key look-ups are cached, kept coherent by
+	// notifications, so every interface test runs through that cache.
+	go svc.RunAuthListener(ctx)
 	t.Cleanup(func() { cancel(); <-done })
 	return s
 }
