@@ -23,8 +23,9 @@ import (
 // last change of ready vectors, read in the tenant's scope) is unchanged,
 // so a vector written by another server process is seen at the next query.
 type vectorCache struct {
-	mu sync.Mutex
-	m  map[uuid.UUID]*tenantVectors
+	mu      sync.Mutex
+	m       map[uuid.UUID]*tenantVectors
+	loading map[uuid.UUID]*sync.Mutex
 }
 
 type tenantVectors struct {
@@ -58,13 +59,32 @@ func (s *Service) CacheBytes() int {
 // them when the stamp moved. The load runs in a system scope: visibility is
 // applied to the ranked ids afterwards, in the caller's scope.
 func (s *Service) tenantVectors(ctx context.Context, tenant uuid.UUID, model, stamp string) (*tenantVectors, error) {
+	fresh := func(tv *tenantVectors) bool {
+		return tv != nil && tv.stamp == stamp && tv.model == model && time.Since(tv.loaded) < vectorMaxAge
+	}
 	s.vectors.mu.Lock()
 	if s.vectors.m == nil {
 		s.vectors.m = map[uuid.UUID]*tenantVectors{}
+		s.vectors.loading = map[uuid.UUID]*sync.Mutex{}
 	}
 	tv := s.vectors.m[tenant]
+	load := s.vectors.loading[tenant]
+	if load == nil {
+		load = &sync.Mutex{}
+		s.vectors.loading[tenant] = load
+	}
 	s.vectors.mu.Unlock()
-	if tv != nil && tv.stamp == stamp && tv.model == model && time.Since(tv.loaded) < vectorMaxAge {
+	if fresh(tv) {
+		return tv, nil
+	}
+	// One load per tenant at a time: concurrent searches that find the
+	// entry stale wait for it instead of each reading every vector.
+	load.Lock()
+	defer load.Unlock()
+	s.vectors.mu.Lock()
+	tv = s.vectors.m[tenant]
+	s.vectors.mu.Unlock()
+	if fresh(tv) {
 		return tv, nil
 	}
 	tv = &tenantVectors{stamp: stamp, model: model, loaded: time.Now()}
