@@ -151,7 +151,7 @@ func (r *run) api(ctx context.Context) error {
 			r.rep.value(fmt.Sprintf("api.search_vs_raw_keyword.clients_%d", n), search.PerSec/rawSearch.PerSec)
 		}
 	}
-	r.rep.note("API raw baselines run the endpoint's main statement through database.Read in the server's process and pool; the API adds HTTP, the API-key look-up (one more query) and JSON. The search baseline is the keyword statement only; hybrid search also embeds the query, ranks the tenant's vectors and reads the hits.")
+	r.rep.note("API raw baselines run the endpoint's main statement through database.Read in the server's process and pool; the API adds HTTP, authentication (the API-key look-up, a query unless the server's key cache answers) and JSON. The search baseline is the keyword statement only; hybrid search also ranks the tenant's vectors and reads the hits and snippets.")
 	return nil
 }
 
