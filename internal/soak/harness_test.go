@@ -65,10 +65,13 @@ func startEnv(t *testing.T, appURL, ownerURL, adminURL string, opt database.Opti
 	go func() { srv.Run(sctx, ln); close(done) }()
 	emb := make(chan struct{})
 	go func() { svc.RunEmbedder(sctx, 250*time.Millisecond); close(emb) }()
+	lis := make(chan struct{})
+	go func() { svc.RunAuthListener(sctx); close(lis) }() // as serve does
 	t.Cleanup(func() {
 		cancel()
 		<-done
 		<-emb
+		<-lis
 		svc.Wait()
 		db.Close()
 	})

@@ -31,6 +31,11 @@ func TestIsolationSoak(t *testing.T) {
 	db := dbtest.NewEmpty(t)
 	e := startEnv(t, db.AppURL, db.OwnerURL, db.AdminURL, database.Options{MaxConns: 16})
 	soak(t, e)
+	// The API-key cache was in use (it is kept coherent by LISTEN/NOTIFY,
+	// and revoked keys were refused at once all along).
+	if e.svc.AuthCacheHits() == 0 {
+		t.Error("no authentication was answered from the key cache")
+	}
 }
 
 func soak(t *testing.T, e *env) {
