@@ -26,9 +26,12 @@ type Options struct {
 	// instead of set_config(): Citus forwards SET LOCAL to its workers
 	// (with citus.propagate_set_commands = 'local') but not set_config.
 	SetLocal bool
-	// SimpleProtocol avoids server-side prepared statements, for poolers
-	// that cannot carry them between server connections.
-	SimpleProtocol bool
+	// NoPreparedStatements avoids named server-side prepared statements,
+	// for poolers that cannot carry them between server connections
+	// (PgBouncer before 1.21): statements are sent unnamed, and only their
+	// parameter types are cached. The same as default_query_exec_mode=
+	// cache_describe in the URL.
+	NoPreparedStatements bool
 	// StatementTimeout bounds every statement (default 10s), so an outage
 	// or a lock never hangs a request for longer.
 	StatementTimeout time.Duration
@@ -55,8 +58,8 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	if opt.MaxConns > 0 {
 		cfg.MaxConns = opt.MaxConns
 	}
-	if opt.SimpleProtocol {
-		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
+	if opt.NoPreparedStatements {
+		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
 	}
 	st := opt.StatementTimeout
 	if st == 0 {
