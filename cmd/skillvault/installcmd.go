@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -184,16 +185,9 @@ only with --force (which removes everything in it).`)
 	out := fs.String("o", ".", "write the skill into DIR/NAME")
 	force := fs.Bool("force", false, "replace an existing folder with other contents")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	pos, ok, code := parseArgs(fs, args)
+	arg, name, ref, ok, code := skillArg(e, fs, args)
 	if !ok {
 		return code
-	}
-	if len(pos) != 1 {
-		return usageError(e, fs, "give one skill: NAME or NAME@VERSION")
-	}
-	name, ref, err := parseRef(pos[0])
-	if err != nil {
-		return usageError(e, fs, "%v", err)
 	}
 	c, err := connect(e)
 	if err != nil {
@@ -201,7 +195,7 @@ only with --force (which removes everything in it).`)
 	}
 	v, files, err := c.Download(ctx, name, ref)
 	if err != nil {
-		return clientFail(e, "pull "+pos[0], err)
+		return clientFail(e, "pull "+arg, err)
 	}
 	target := filepath.Join(*out, name)
 	result := "pulled"
@@ -211,12 +205,12 @@ only with --force (which removes everything in it).`)
 		case err == nil && d == v.Digest:
 			result = "up to date"
 		case !*force:
-			return fail(e, "pull %s: %s exists and differs from %s version %d: use --force to replace it", pos[0], target, name, v.Number)
+			return fail(e, "pull %s: %s exists and differs from %s version %d: use --force to replace it", arg, target, name, v.Number)
 		}
 	}
 	if result != "up to date" {
 		if err := writeSkill(target, files); err != nil {
-			return fail(e, "pull %s: %v", pos[0], err)
+			return fail(e, "pull %s: %v", arg, err)
 		}
 	}
 	return report(e, *asJSON, map[string]any{"result": result, "name": name, "version": v.Number, "digest": v.Digest, "path": target},
@@ -251,16 +245,9 @@ was installed (or not installed by skillvault) is only overwritten with
 	project := fs.String("project", "", "install into this project folder instead of the home folder")
 	force := fs.Bool("force", false, "overwrite a locally modified or foreign copy")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	pos, ok, code := parseArgs(fs, args)
+	arg, name, ref, ok, code := skillArg(e, fs, args)
 	if !ok {
 		return code
-	}
-	if len(pos) != 1 {
-		return usageError(e, fs, "give one skill: NAME or NAME@VERSION")
-	}
-	name, ref, err := parseRef(pos[0])
-	if err != nil {
-		return usageError(e, fs, "%v", err)
 	}
 	sub, known := agentDirs[*agent]
 	if !known {
@@ -270,6 +257,7 @@ was installed (or not installed by skillvault) is only overwritten with
 		return usageError(e, fs, "unknown agent %q: use %s", *agent, agentList)
 	}
 	base, scope := *project, "project"
+	var err error
 	if base == "" {
 		if base, err = userHome(e); err != nil {
 			return fail(e, "install: %v", err)
@@ -287,22 +275,22 @@ was installed (or not installed by skillvault) is only overwritten with
 	}
 	v, files, err := c.Download(ctx, name, ref)
 	if err != nil {
-		return clientFail(e, "install "+pos[0], err)
+		return clientFail(e, "install "+arg, err)
 	}
 	for _, f := range files {
 		if f.Path == markerFile {
-			return fail(e, "install %s: the skill has its own %s, which install keeps its record in; use skillvault pull instead", pos[0], markerFile)
+			return fail(e, "install %s: the skill has its own %s, which install keeps its record in; use skillvault pull instead", arg, markerFile)
 		}
 	}
 	if msg, ok := mayReplace(target, v.Digest, *force); !ok {
-		return fail(e, "install %s: %s", pos[0], msg)
+		return fail(e, "install %s: %s", arg, msg)
 	} else if msg == "up to date" {
 		return report(e, *asJSON, map[string]any{"result": "up to date", "name": name, "version": v.Number, "digest": v.Digest, "agent": *agent, "path": target},
 			"up to date %s version %d (%s) in %s\n", name, v.Number, v.Digest, target)
 	}
 	m, _ := json.MarshalIndent(marker{Name: name, Version: v.Number, Digest: v.Digest, Server: c.Server(), InstalledAt: time.Now().UTC()}, "", "  ")
 	if err := writeSkill(target, append(files, bundle.File{Path: markerFile, Data: append(m, '\n')})); err != nil {
-		return fail(e, "install %s: %v", pos[0], err)
+		return fail(e, "install %s: %v", arg, err)
 	}
 	meta, _ := json.Marshal(map[string]string{"agent": *agent, "scope": scope})
 	res, err := c.RecordUsage(ctx, []client.UsageEvent{{Skill: name, Version: v.Number, Event: "install", Source: "cli", Metadata: meta}})
@@ -338,4 +326,21 @@ func mayReplace(target, digest string, force bool) (string, bool) {
 		return fmt.Sprintf("%s was modified since version %d was installed: use --force to overwrite the changes", target, m.Version), false
 	}
 	return "", true
+}
+
+// skillArg parses the flags and the one NAME[@VERSION] argument of pull
+// and install, returning the argument as given too (for messages).
+func skillArg(e *env, fs *flag.FlagSet, args []string) (arg, name, ref string, ok bool, code int) {
+	pos, ok, code := parseArgs(fs, args)
+	if !ok {
+		return "", "", "", false, code
+	}
+	if len(pos) != 1 {
+		return "", "", "", false, usageError(e, fs, "give one skill: NAME or NAME@VERSION")
+	}
+	name, ref, err := parseRef(pos[0])
+	if err != nil {
+		return "", "", "", false, usageError(e, fs, "%v", err)
+	}
+	return pos[0], name, ref, true, 0
 }
