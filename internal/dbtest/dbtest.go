@@ -8,10 +8,8 @@ package dbtest
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -76,24 +74,8 @@ func setup() {
 	template, initErr = ensureTemplate(ctx)
 }
 
-// schemaHash names the template after the schema it holds, so a changed
-// migration or declaration gets a new template instead of a stale one.
-func schemaHash() string {
-	h := sha256.New()
-	fs.WalkDir(schema.Migrations, ".", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			b, _ := fs.ReadFile(schema.Migrations, p)
-			h.Write([]byte(p))
-			h.Write(b)
-		}
-		return nil
-	})
-	h.Write([]byte(schema.PolicySQL()))
-	return hex.EncodeToString(h.Sum(nil))[:12]
-}
-
 func ensureTemplate(ctx context.Context) (string, error) {
-	name := "skillvault_tmpl_" + schemaHash()
+	name := "skillvault_tmpl_" + schema.Fingerprint()
 	conn, err := pgx.Connect(ctx, cluster.SuperuserURL("postgres"))
 	if err != nil {
 		return "", err
