@@ -138,14 +138,13 @@ func FailEmbedding(ctx context.Context, q database.Q, skill uuid.UUID, msg, inpu
 	return err
 }
 
-// EmbeddingStamp identifies the current set of ready vectors.
+// EmbeddingStamp identifies the newest ready vector of the tenant.
 func EmbeddingStamp(ctx context.Context, q database.Q) (string, error) {
-	var n int64
 	var at time.Time
-	if err := q.QueryRow(ctx, qEmbeddingStamp).Scan(&n, &at); err != nil {
+	if err := q.QueryRow(ctx, qEmbeddingStamp).Scan(&at); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%d@%d", n, at.UnixMicro()), nil
+	return fmt.Sprint(at.UnixMicro()), nil
 }
 
 // EmbeddingVectors streams the tenant's ready vectors of a model.

@@ -76,9 +76,11 @@ UPDATE skill_embeddings SET state = 'failed', attempts = attempts + 1, last_erro
 WHERE skill_id = $1 AND input_hash = $3;
 
 -- name: EmbeddingStamp
--- Changes whenever a ready vector is added, replaced or removed, so every
--- server process can tell that its cached vectors are stale.
-SELECT count(*), coalesce(max(updated_at), 'epoch'::timestamptz) FROM skill_embeddings WHERE state = 'ready';
+-- Moves whenever a ready vector is added or replaced, so every server
+-- process can tell that its cached vectors are stale; one index probe
+-- (skill_embeddings_ready). A removed vector does not move it: its skill
+-- is gone, so searches drop it anyway, and caches reload every 30 s.
+SELECT coalesce(max(updated_at), 'epoch'::timestamptz) FROM skill_embeddings WHERE state = 'ready';
 
 -- name: EmbeddingVectors
 SELECT skill_id, vector FROM skill_embeddings
