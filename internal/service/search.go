@@ -369,8 +369,11 @@ func (s *Service) fuse(ctx context.Context, a Actor, sq SearchQuery, keyword, se
 	var out []SearchHit
 	// Visibility and filters are applied by the database, in the actor's
 	// scope, a slice of candidates at a time.
-	for start := 0; start < len(ids) && len(out) < sq.Offset+sq.Limit; start += candidates {
-		chunk := ids[start:min(start+candidates, len(ids))]
+	// The first slice is twice the page: most candidates are visible, so it
+	// usually fills the page with one short statement.
+	size := min(candidates, max(40, 2*(sq.Offset+sq.Limit)))
+	for start := 0; start < len(ids) && len(out) < sq.Offset+sq.Limit; start, size = start+size, candidates {
+		chunk := ids[start:min(start+size, len(ids))]
 		var hits map[uuid.UUID]store.Hit
 		err := s.db.Read(ctx, a.scope(), func(q database.Q) error {
 			var err error
