@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +44,7 @@ func benchCmd(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&cfg.Binary, "binary", "", "skillvault binary for the cold-start scenario (default: this one)")
 	out := fs.String("out", "bench.json", "write the results as JSON to this file (\"\" for none)")
 	quiet := fs.Bool("quiet", false, "no progress lines")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of this process (load generator and in-process server) to this file; read it with go tool pprof")
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
@@ -75,6 +77,17 @@ func benchCmd(ctx context.Context, e *env, args []string) int {
 	cfg.Log = e.log
 	if !*quiet {
 		cfg.Progress = e.stderr
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return fail(e, "--cpuprofile: %v", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fail(e, "--cpuprofile: %v", err)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	rep, err := bench.Run(ctx, cfg)
 	if rep != nil {

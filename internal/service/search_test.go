@@ -422,3 +422,98 @@ func TestProviderChangeReembeds(t *testing.T) {
 		t.Fatalf("member reindex: %v", err)
 	}
 }
+
+// TestKeywordSearchEitherSideOfTheSizeSwitch: the keyword statement tests
+// a small tenant's rows one by one and uses the GIN index for a larger
+// one (search.sql). Both ways must return exactly the tenant's own
+// matching skills that the actor may see, ranked the same way.
+func TestKeywordSearchEitherSideOfTheSizeSwitch(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, c := range []struct {
+		slug   string
+		skills int
+	}{{"small", 120}, {"edge", 499}, {"large", 800}} {
+		admin, member := f.tenant(t, c.slug)
+		other := f.addMember(t, admin, "other@"+c.slug+".test")
+		// Every 7th skill mentions zebras, every 21st twice (so ranked
+		// first); every 49th is the member's private skill.
+		want := map[string]bool{}
+		wantMember := map[string]bool{}
+		var names, bodies, vis []string
+		var authors []uuid.UUID
+		for i := range c.skills {
+			name := fmt.Sprintf("%s-skill-%d", c.slug, i)
+			body := fmt.Sprintf("Filler text number %d about ordinary things.", i)
+			v, author := "tenant", admin.UserID
+			if i%7 == 0 {
+				body += " Zebra crossing."
+				want[name] = true
+				if i%49 != 0 {
+					wantMember[name] = true
+				}
+			}
+			if i%21 == 0 {
+				body += " Zebra stripes."
+			}
+			if i%49 == 0 {
+				v, author = "private", member.UserID
+			}
+			names, bodies, vis, authors = append(names, name), append(bodies, body), append(vis, v), append(authors, author)
+		}
+		err := f.env.DB.Write(ctx, database.Scope{TenantID: admin.TenantID, Role: "system"}, func(q database.Q) error {
+			_, err := q.Exec(ctx, `INSERT INTO skills (tenant_id, name, description, body, status, visibility, author_id, latest_version, published_version)
+				SELECT current_setting('app.current_tenant_id')::uuid, n, 'Generated skill for the size switch test.', b, 'published', v, a, 1, 1
+				FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[]) AS x(n, b, v, a)`, names, bodies, vis, authors)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check := func(a service.Actor, who string, want map[string]bool) {
+			t.Helper()
+			hits, err := f.svc.Search(ctx, a, service.SearchQuery{Text: "zebra", Mode: "keyword", Limit: 200})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]bool{}
+			for i, h := range hits {
+				got[h.Name] = true
+				if !want[h.Name] {
+					t.Errorf("%s, %s: unexpected hit %s", c.slug, who, h.Name)
+				}
+				var n int
+				fmt.Sscanf(strings.TrimPrefix(h.Name, c.slug+"-skill-"), "%d", &n)
+				// The double mentions come first.
+				if first := len(hits) > 0 && i < countDouble(want, c.slug); first != (n%21 == 0) {
+					t.Errorf("%s, %s: hit #%d is %s", c.slug, who, i+1, h.Name)
+				}
+			}
+			if len(got) != len(want) {
+				t.Errorf("%s, %s: %d hits, want %d", c.slug, who, len(got), len(want))
+			}
+		}
+		check(admin, "admin", want)
+		check(member, "author of the private skills", want)
+		check(other, "another member", wantMember)
+	}
+	// Another tenant's search never reaches these skills, large or small.
+	stranger, _ := f.tenant(t, "stranger")
+	hits, err := f.svc.Search(ctx, stranger, service.SearchQuery{Text: "zebra", Mode: "keyword"})
+	if err != nil || len(hits) != 0 {
+		t.Fatalf("another tenant: %v %v", names(hits), err)
+	}
+}
+
+// countDouble counts the wanted skills whose body mentions zebras twice.
+func countDouble(want map[string]bool, slug string) int {
+	n := 0
+	for name := range want {
+		var i int
+		fmt.Sscanf(strings.TrimPrefix(name, slug+"-skill-"), "%d", &i)
+		if i%21 == 0 {
+			n++
+		}
+	}
+	return n
+}

@@ -8,13 +8,29 @@
 -- filter is a sub-select too, or the planner walks the tenant's skills
 -- through the author index. ts_rank, not ts_rank_cd: half the cost on
 -- long bodies, and semantic ranking does the finer work in hybrid mode.
+--
+-- Two ways to find the matches, one chosen per execution by the tenant's
+-- size (the planner cannot: the tenant is a setting, not a parameter):
+-- a small tenant's rows are read and tested one by one (ts_match_vq is the
+-- @@ operator's function, which no index serves), so its cost follows its
+-- own few hundred rows; a larger tenant uses the (tenant_id, search) GIN
+-- index, whose posting lists span every tenant's skills, so its cost
+-- follows the number of matches. Counting stops at 500 rows. The branch
+-- not taken is skipped by its one-time filter.
 WITH q AS MATERIALIZED (
     SELECT CASE WHEN $1 ~* '["]|(^|\s)-|\sor\s' THEN websearch_to_tsquery('english', $1)
-                ELSE replace(plainto_tsquery('english', $1)::text, ' & ', ' | ')::tsquery END AS query)
+                ELSE replace(plainto_tsquery('english', $1)::text, ' & ', ' | ')::tsquery END AS query),
+small AS MATERIALIZED (
+    SELECT count(*) < 500 AS yes FROM (SELECT FROM skills LIMIT 500) x),
+matches AS (
+    SELECT id, name, search, author_id, visibility, status, category, tags FROM skills
+    WHERE (SELECT yes FROM small) AND ts_match_vq(search, (SELECT query FROM q))
+    UNION ALL
+    SELECT id, name, search, author_id, visibility, status, category, tags FROM skills
+    WHERE NOT (SELECT yes FROM small) AND search @@ (SELECT query FROM q))
 SELECT s.id, ts_rank(s.search, (SELECT query FROM q), 32) AS rank
-FROM skills s
-WHERE s.search @@ (SELECT query FROM q)
-  AND skill_visible(s.author_id, s.visibility, s.status)
+FROM matches s
+WHERE skill_visible(s.author_id, s.visibility, s.status)
   AND ($2::text = '' OR s.category = $2)
   AND ($3::text = '' OR s.tags @> ARRAY[$3])
   AND ($4::text = '' OR s.status = $4)
