@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -81,48 +78,6 @@ func analyze(ctx context.Context, adminURL string) error {
 	defer conn.Close(ctx)
 	_, err = conn.Exec(ctx, "ANALYZE")
 	return err
-}
-
-// client is an HTTP client for one API key, with enough idle connections
-// for every concurrent worker.
-type client struct {
-	base, key string
-	hc        *http.Client
-}
-
-func newClient(base, key string, conns int) *client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = conns + 4
-	tr.MaxIdleConnsPerHost = conns + 4
-	return &client{base: strings.TrimSuffix(base, "/"), key: key, hc: &http.Client{Transport: tr, Timeout: time.Minute}}
-}
-
-// do sends a request and reads the whole answer; any status but want is
-// an error.
-func (c *client) do(ctx context.Context, method, path string, body io.Reader, want int) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
-	if err != nil {
-		return nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.key != "" {
-		req.Header.Set("Authorization", "Bearer "+c.key)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != want {
-		return data, fmt.Errorf("%s %s: status %d: %.200s", method, path, resp.StatusCode, data)
-	}
-	return data, nil
 }
 
 var errStopped = errors.New("bench: stopped")

@@ -88,7 +88,7 @@ func (r *recorder) Flush() {
 // instrument gives each request an id, then counts and times it by the
 // route pattern that served it (not the raw path, which would explode the
 // label set).
-func (m *metrics) instrument(next http.Handler, mux *http.ServeMux, logf func(*http.Request, int, int64, time.Duration)) http.Handler {
+func (m *metrics) instrument(next http.Handler, logf func(*http.Request, int, int64, time.Duration)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -102,7 +102,8 @@ func (m *metrics) instrument(next http.Handler, mux *http.ServeMux, logf func(*h
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
-		_, pattern := mux.Handler(r)
+		// The mux records the pattern it routed by on the request itself.
+		pattern := r.Pattern
 		if pattern == "" {
 			pattern = "unmatched"
 		}

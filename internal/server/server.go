@@ -58,7 +58,7 @@ func New(svc *service.Service, cfg Config) *Server {
 	s.Mux.HandleFunc("GET /readyz", s.readyz)
 	m := newMetrics(s.reg, svc)
 	s.Mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
-	s.handler = s.recoverer(m.instrument(validUTF8(s.Mux), s.Mux, s.accessLog()))
+	s.handler = s.recoverer(m.instrument(validUTF8(s.Mux), s.accessLog()))
 	return s
 }
 
@@ -153,6 +153,9 @@ func (s *Server) accessLog() func(r *http.Request, status int, size int64, d tim
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError
+		}
+		if !s.log.Enabled(r.Context(), level) {
+			return // without building the record's attributes
 		}
 		s.log.Log(r.Context(), level, "request", "request_id", api.RequestID(r.Context()), "method", r.Method,
 			"path", r.URL.Path, "status", status, "bytes", size, "duration_ms", float64(d.Microseconds())/1000, "remote", r.RemoteAddr)
