@@ -433,31 +433,32 @@ func TestKeywordSearchEitherSideOfTheSizeSwitch(t *testing.T) {
 	for _, c := range []struct {
 		slug   string
 		skills int
-	}{{"small", 120}, {"edge", 499}, {"large", 800}} {
+	}{{"small", 120}, {"edge", 1999}, {"large", 2500}} { // search.sql switches at 2,000 skills
 		admin, member := f.tenant(t, c.slug)
 		other := f.addMember(t, admin, "other@"+c.slug+".test")
-		// Every 7th skill mentions zebras, every 21st twice (so ranked
-		// first); every 49th is the member's private skill.
-		want := map[string]bool{}
-		wantMember := map[string]bool{}
+		// Every step-th skill mentions zebras (about 50 in all), every
+		// third of those twice (so ranked first); every second of those is
+		// the member's private skill.
+		step := max(7, c.skills/50)
+		want, wantMember, double := map[string]bool{}, map[string]bool{}, map[string]bool{}
 		var names, bodies, vis []string
 		var authors []uuid.UUID
 		for i := range c.skills {
 			name := fmt.Sprintf("%s-skill-%d", c.slug, i)
 			body := fmt.Sprintf("Filler text number %d about ordinary things.", i)
 			v, author := "tenant", admin.UserID
-			if i%7 == 0 {
+			if i%step == 0 {
 				body += " Zebra crossing."
 				want[name] = true
-				if i%49 != 0 {
+				if i%(2*step) == 0 {
+					v, author = "private", member.UserID
+				} else {
 					wantMember[name] = true
 				}
-			}
-			if i%21 == 0 {
-				body += " Zebra stripes."
-			}
-			if i%49 == 0 {
-				v, author = "private", member.UserID
+				if i%(3*step) == 0 {
+					body += " Zebra stripes."
+					double[name] = true
+				}
 			}
 			names, bodies, vis, authors = append(names, name), append(bodies, body), append(vis, v), append(authors, author)
 		}
@@ -477,15 +478,19 @@ func TestKeywordSearchEitherSideOfTheSizeSwitch(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := map[string]bool{}
+			doubles := 0
+			for name := range want {
+				if double[name] {
+					doubles++
+				}
+			}
 			for i, h := range hits {
 				got[h.Name] = true
 				if !want[h.Name] {
 					t.Errorf("%s, %s: unexpected hit %s", c.slug, who, h.Name)
 				}
-				var n int
-				fmt.Sscanf(strings.TrimPrefix(h.Name, c.slug+"-skill-"), "%d", &n)
 				// The double mentions come first.
-				if first := len(hits) > 0 && i < countDouble(want, c.slug); first != (n%21 == 0) {
+				if i < doubles != double[h.Name] {
 					t.Errorf("%s, %s: hit #%d is %s", c.slug, who, i+1, h.Name)
 				}
 			}
@@ -503,17 +508,4 @@ func TestKeywordSearchEitherSideOfTheSizeSwitch(t *testing.T) {
 	if err != nil || len(hits) != 0 {
 		t.Fatalf("another tenant: %v %v", names(hits), err)
 	}
-}
-
-// countDouble counts the wanted skills whose body mentions zebras twice.
-func countDouble(want map[string]bool, slug string) int {
-	n := 0
-	for name := range want {
-		var i int
-		fmt.Sscanf(strings.TrimPrefix(name, slug+"-skill-"), "%d", &i)
-		if i%21 == 0 {
-			n++
-		}
-	}
-	return n
 }

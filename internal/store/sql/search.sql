@@ -15,13 +15,13 @@
 -- @@ operator's function, which no index serves), so its cost follows its
 -- own few hundred rows; a larger tenant uses the (tenant_id, search) GIN
 -- index, whose posting lists span every tenant's skills, so its cost
--- follows the number of matches. Counting stops at 500 rows. The branch
+-- follows the number of matches. Counting stops at 2,000 rows. The branch
 -- not taken is skipped by its one-time filter.
 WITH q AS MATERIALIZED (
     SELECT CASE WHEN $1 ~* '["]|(^|\s)-|\sor\s' THEN websearch_to_tsquery('english', $1)
                 ELSE replace(plainto_tsquery('english', $1)::text, ' & ', ' | ')::tsquery END AS query),
 small AS MATERIALIZED (
-    SELECT count(*) < 500 AS yes FROM (SELECT FROM skills LIMIT 500) x),
+    SELECT count(*) < 2000 AS yes FROM (SELECT FROM skills LIMIT 2000) x),
 matches AS (
     SELECT id, name, search, author_id, visibility, status, category, tags FROM skills
     WHERE (SELECT yes FROM small) AND ts_match_vq(search, (SELECT query FROM q))
