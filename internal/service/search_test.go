@@ -17,6 +17,7 @@ import (
 	"github.com/skillvault/skillvault/internal/dbtest"
 	"github.com/skillvault/skillvault/internal/embed/embedtest"
 	"github.com/skillvault/skillvault/internal/service"
+	"github.com/skillvault/skillvault/internal/store"
 )
 
 type fixture struct {
@@ -501,6 +502,23 @@ func TestKeywordSearchEitherSideOfTheSizeSwitch(t *testing.T) {
 		check(admin, "admin", want)
 		check(member, "author of the private skills", want)
 		check(other, "another member", wantMember)
+		// The author filter keeps the member's own (private) skills, in
+		// either mode that reads hits through SearchHits.
+		for _, mode := range []string{"keyword", "hybrid"} {
+			hits, err := f.svc.Search(ctx, admin, service.SearchQuery{Text: "zebra", Mode: mode, Limit: 200,
+				Filter: store.SearchFilter{Author: member.Email}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range hits {
+				if !want[h.Name] || wantMember[h.Name] {
+					t.Errorf("%s, %s, author filter: %s is not the member's zebra skill", c.slug, mode, h.Name)
+				}
+			}
+			if mode == "keyword" && len(hits) != len(want)-len(wantMember) {
+				t.Errorf("%s, author filter: %d hits, want %d", c.slug, len(hits), len(want)-len(wantMember))
+			}
+		}
 	}
 	// Another tenant's search never reaches these skills, large or small.
 	stranger, _ := f.tenant(t, "stranger")
