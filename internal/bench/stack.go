@@ -67,16 +67,17 @@ func startStack(ctx context.Context, d Database) (*stack, error) {
 
 func (s *stack) loader() *loader { return &loader{db: s.db, svc: s.svc, owner: s.owner} }
 
-// analyze refreshes the planner statistics after a bulk load, as
-// autovacuum would shortly after (a benchmark must not measure plans made
-// for an empty table).
+// analyze vacuums and refreshes the planner statistics after a bulk load,
+// as autovacuum would shortly after: a benchmark must neither measure
+// plans made for an empty table nor share the cores with the autovacuum
+// run that a fresh load sets off.
 func analyze(ctx context.Context, adminURL string) error {
 	conn, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
 		return fmt.Errorf("bench: analyze: %w", err)
 	}
 	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, "ANALYZE")
+	_, err = conn.Exec(ctx, "VACUUM (ANALYZE)")
 	return err
 }
 
