@@ -22,12 +22,7 @@ import (
 // mcpTestServer runs a real server with /mcp mounted as serve mounts it.
 func mcpTestServer(t *testing.T) *testserver.Server {
 	t.Helper()
-	return testserver.Start(t, testserver.Options{Mount: func(s *testserver.Server) {
-		mcpserver.Mount(s.Srv.Mux, s.Svc, mcpserver.HTTPOptions{
-			Authenticate: func(r *http.Request) (service.Actor, error) { return s.Srv.API.Authenticate(r, "mcp") },
-			Allow:        s.Srv.API.Allow,
-		})
-	}})
+	return testserver.Start(t, testserver.Options{Mount: testserver.MountMCP})
 }
 
 // headerTransport sends fixed headers with every request.

@@ -23,6 +23,7 @@ import (
 
 	"github.com/skillvault/skillvault/internal/api"
 	"github.com/skillvault/skillvault/internal/bundle"
+	"github.com/skillvault/skillvault/internal/bundle/bundletest"
 	"github.com/skillvault/skillvault/internal/dbtest"
 	"github.com/skillvault/skillvault/internal/testcorpus"
 	"github.com/skillvault/skillvault/internal/testserver"
@@ -43,9 +44,9 @@ func TestCorpusRoundTrip(t *testing.T) {
 		{"zip", func(t *testing.T, name string, files []bundle.File) ([]byte, string) {
 			var es []entry
 			for _, f := range files {
-				es = append(es, entry{name: name + "/" + f.Path, data: f.Data})
+				es = append(es, entry{Name: name + "/" + f.Path, Data: f.Data})
 			}
-			return rawZip(t, es...), "application/zip"
+			return bundletest.Zip(t, es...), "application/zip"
 		}},
 		{"tar.gz", func(t *testing.T, name string, files []bundle.File) ([]byte, string) {
 			return tarGzBytes(t, files), "application/gzip"
@@ -378,7 +379,7 @@ func TestBadBundles(t *testing.T) {
 	const limit = 8 << 20
 	s := testserver.Start(t, testserver.Options{Mount: func(s *testserver.Server) { api.SetMaxUploadBytes(s.Srv.API, limit) }})
 	tn := s.Tenant("bad")
-	skill := entry{name: "SKILL.md", data: skillMD("demo", "A demo skill.")}
+	skill := entry{Name: "SKILL.md", Data: skillMD("demo", "A demo skill.")}
 	ok := []bundle.File{{Path: "SKILL.md", Data: skillMD("demo", "A demo skill.")}}
 	// An existing skill, so that versions can be refused too.
 	create(t, s, tn.Admin.Key, ok, "")
@@ -389,8 +390,8 @@ func TestBadBundles(t *testing.T) {
 		ct   string
 		data []byte
 	}
-	zipOf := func(es ...entry) body { return body{"application/zip", rawZip(t, es...)} }
-	tarOf := func(es ...entry) body { return body{"application/gzip", rawTarGz(t, es...)} }
+	zipOf := func(es ...entry) body { return body{"application/zip", bundletest.Zip(t, es...)} }
+	tarOf := func(es ...entry) body { return body{"application/gzip", bundletest.TarGz(t, es...)} }
 	multi := func(fs ...bundle.File) body {
 		data, ct := multipartBody(t, fs, nil)
 		return body{ct, data}
@@ -399,11 +400,11 @@ func TestBadBundles(t *testing.T) {
 	both := func(es ...entry) []body {
 		var fs []bundle.File
 		for _, e := range es {
-			fs = append(fs, bundle.File{Path: e.name, Data: e.data})
+			fs = append(fs, bundle.File{Path: e.Name, Data: e.Data})
 		}
 		return []body{zipOf(es...), tarOf(es...), multi(fs...)}
 	}
-	md := func(s string) entry { return entry{name: "SKILL.md", data: []byte(s)} }
+	md := func(s string) entry { return entry{Name: "SKILL.md", Data: []byte(s)} }
 	big := randomBytes(5<<20 + 1)
 	tests := []struct {
 		name   string
@@ -415,23 +416,23 @@ func TestBadBundles(t *testing.T) {
 		{"malformed frontmatter", both(md("---\nname: [demo\ndescription: x\n---\nbody\n")), 400, bundleType, "SKILL.md"},
 		{"no frontmatter", both(md("# Just a heading\n")), 400, bundleType, "SKILL.md"},
 		{"missing description", both(md("---\nname: demo\n---\nbody\n")), 400, bundleType, "description"},
-		{"no SKILL.md", both(entry{name: "README.md", data: []byte("# hi\n")}), 400, bundleType, "SKILL.md"},
+		{"no SKILL.md", both(entry{Name: "README.md", Data: []byte("# hi\n")}), 400, bundleType, "SKILL.md"},
 		{"bad name uppercase", both(md("---\nname: Demo\ndescription: x\n---\n")), 400, bundleType, "name"},
 		{"bad name hyphens", both(md("---\nname: de--mo\ndescription: x\n---\n")), 400, bundleType, "name"},
 		{"bad name leading hyphen", both(md("---\nname: -demo\ndescription: x\n---\n")), 400, bundleType, "name"},
 		{"bad name too long", both(md("---\nname: " + strings.Repeat("a", 65) + "\ndescription: x\n---\n")), 400, bundleType, "name"},
-		{"name differs from folder", []body{zipOf(entry{name: "other/SKILL.md", data: skillMD("demo", "x")})}, 400, bundleType, "other"},
-		{"traversal", both(skill, entry{name: "../x", data: []byte("x")}), 400, bundleType, ".."},
-		{"traversal inside", both(skill, entry{name: "a/../../x", data: []byte("x")}), 400, bundleType, ".."},
-		{"absolute", both(skill, entry{name: "/etc/passwd", data: []byte("x")}), 400, bundleType, "absolute"},
-		{"backslash", both(skill, entry{name: `scripts\run.sh`, data: []byte("x")}), 400, bundleType, "backslash"},
-		{"symlink", []body{zipOf(skill, entry{name: "passwd", data: []byte("/etc/passwd"), mode: fs.ModeSymlink}),
-			tarOf(skill, entry{name: "passwd", data: []byte("/etc/passwd"), mode: fs.ModeSymlink})}, 400, bundleType, "symbolic link"},
-		{"oversize file", both(skill, entry{name: "big.bin", data: big}), 400, bundleType, "big.bin"},
+		{"name differs from folder", []body{zipOf(entry{Name: "other/SKILL.md", Data: skillMD("demo", "x")})}, 400, bundleType, "other"},
+		{"traversal", both(skill, entry{Name: "../x", Data: []byte("x")}), 400, bundleType, ".."},
+		{"traversal inside", both(skill, entry{Name: "a/../../x", Data: []byte("x")}), 400, bundleType, ".."},
+		{"absolute", both(skill, entry{Name: "/etc/passwd", Data: []byte("x")}), 400, bundleType, "absolute"},
+		{"backslash", both(skill, entry{Name: `scripts\run.sh`, Data: []byte("x")}), 400, bundleType, "backslash"},
+		{"symlink", []body{zipOf(skill, entry{Name: "passwd", Data: []byte("/etc/passwd"), Mode: fs.ModeSymlink}),
+			tarOf(skill, entry{Name: "passwd", Data: []byte("/etc/passwd"), Mode: fs.ModeSymlink})}, 400, bundleType, "symbolic link"},
+		{"oversize file", both(skill, entry{Name: "big.bin", Data: big}), 400, bundleType, "big.bin"},
 		{"too many files", []body{zipOf(append([]entry{skill}, manyEntries(1001)...)...)}, 400, bundleType, "limit"},
 		{"zip bomb", []body{{"application/zip", zipBomb(t)}}, 400, bundleType, "SKILL.md"},
 		{"tar.gz bomb", []body{{"application/gzip", tarGzBomb(t)}}, 400, bundleType, "SKILL.md"},
-		{"duplicate paths", both(skill, entry{name: "a.md", data: []byte("1")}, entry{name: "a.md", data: []byte("2")}), 400, bundleType, "more than once"},
+		{"duplicate paths", both(skill, entry{Name: "a.md", Data: []byte("1")}, entry{Name: "a.md", Data: []byte("2")}), 400, bundleType, "more than once"},
 		{"not an archive", []body{{"application/zip", []byte("this is not a zip")}, {"application/gzip", []byte("nor a gzip")}}, 400, bundleType, ""},
 		{"empty body", []body{{"application/zip", nil}}, 400, bundleType, ""},
 		{"wrong content type", []body{{"text/plain", zipBytes(t, ok)}, {"application/json", []byte(`{"name":"demo"}`)}, {"", zipBytes(t, ok)}},
@@ -470,7 +471,7 @@ func TestBadBundles(t *testing.T) {
 func manyEntries(n int) []entry {
 	es := make([]entry, n)
 	for i := range es {
-		es[i] = entry{name: fmt.Sprintf("f/%04d.txt", i), data: []byte("x")}
+		es[i] = entry{Name: fmt.Sprintf("f/%04d.txt", i), Data: []byte("x")}
 	}
 	return es
 }

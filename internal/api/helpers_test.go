@@ -1,14 +1,10 @@
 package api_test
 
 import (
-	"archive/tar"
-	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
@@ -18,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/skillvault/skillvault/internal/bundle"
+	"github.com/skillvault/skillvault/internal/bundle/bundletest"
 	"github.com/skillvault/skillvault/internal/dbtest"
 	"github.com/skillvault/skillvault/internal/testserver"
 )
@@ -95,60 +92,7 @@ func tarGzBytes(t testing.TB, files []bundle.File) []byte {
 }
 
 // entry is a raw archive entry, which may be anything an attacker sends.
-type entry struct {
-	name string
-	data []byte
-	mode fs.FileMode
-}
-
-func rawZip(t testing.TB, entries ...entry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, e := range entries {
-		h := &zip.FileHeader{Name: e.name, Method: zip.Deflate}
-		h.SetMode(e.mode | 0o644)
-		w, err := zw.CreateHeader(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(e.data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func rawTarGz(t testing.TB, entries ...entry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	gw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gw)
-	for _, e := range entries {
-		h := &tar.Header{Name: e.name, Typeflag: tar.TypeReg, Size: int64(len(e.data)), Mode: 0o644}
-		if e.mode&fs.ModeSymlink != 0 {
-			h.Typeflag, h.Size, h.Linkname = tar.TypeSymlink, 0, string(e.data)
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		if h.Size > 0 {
-			if _, err := tw.Write(e.data); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
+type entry = bundletest.Entry
 
 // multipartBody writes files as form files named "file" whose filenames
 // are their paths, plus form fields.

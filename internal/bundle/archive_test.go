@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skillvault/skillvault/internal/bundle/bundletest"
 	"github.com/skillvault/skillvault/internal/testcorpus"
 )
 
@@ -72,12 +73,12 @@ func roundTrip(t *testing.T, dirs []string) {
 			// An archive of the folder itself ("zip -r name.zip name")
 			// unpacks to the same files and reports the folder.
 			prefixed := prefix(name+"/", b.Files)
-			zfiles, root, err = ReadArchive(zipOf(t, prefixed...), Limits{})
+			zfiles, root, err = ReadArchive(bundletest.Zip(t, prefixed...), Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			sameBundle(t, "zip with folder", b, zfiles, root, name)
-			tfiles, root, err = ReadArchive(tarGzOf(t, prefixed...), Limits{})
+			tfiles, root, err = ReadArchive(bundletest.TarGz(t, prefixed...), Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,13 +129,13 @@ func TestWriteRefusesBadPaths(t *testing.T) {
 }
 
 func TestReadZipJunkAndFolders(t *testing.T) {
-	data := zipOf(t,
-		entry{name: "demo/", mode: fs.ModeDir | 0o755},
-		entry{name: "demo/SKILL.md", data: skillMD("demo")},
-		entry{name: "demo/scripts/", mode: fs.ModeDir | 0o755},
-		entry{name: "demo/scripts/a.py", data: []byte("print(1)\n")},
-		entry{name: "demo/.DS_Store", data: []byte("junk")},
-		entry{name: "__MACOSX/demo/._SKILL.md", data: []byte("junk")},
+	data := bundletest.Zip(t,
+		entry{Name: "demo/", Mode: fs.ModeDir | 0o755},
+		entry{Name: "demo/SKILL.md", Data: skillMD("demo")},
+		entry{Name: "demo/scripts/", Mode: fs.ModeDir | 0o755},
+		entry{Name: "demo/scripts/a.py", Data: []byte("print(1)\n")},
+		entry{Name: "demo/.DS_Store", Data: []byte("junk")},
+		entry{Name: "__MACOSX/demo/._SKILL.md", Data: []byte("junk")},
 	)
 	files, root, err := ReadZip(data, Limits{})
 	if err != nil {
@@ -147,11 +148,11 @@ func TestReadZipJunkAndFolders(t *testing.T) {
 
 func TestReadTarDotSlash(t *testing.T) {
 	// "tar czf x.tgz ." writes "./" and "./SKILL.md".
-	data := tarGzOf(t,
-		entry{name: "./", mode: fs.ModeDir | 0o755},
-		entry{name: "./SKILL.md", data: skillMD("demo")},
-		entry{name: "./refs/", mode: fs.ModeDir | 0o755},
-		entry{name: "./refs/a.md", data: []byte("a")},
+	data := bundletest.TarGz(t,
+		entry{Name: "./", Mode: fs.ModeDir | 0o755},
+		entry{Name: "./SKILL.md", Data: skillMD("demo")},
+		entry{Name: "./refs/", Mode: fs.ModeDir | 0o755},
+		entry{Name: "./refs/a.md", Data: []byte("a")},
 	)
 	files, root, err := ReadTarGz(bytes.NewReader(data), Limits{})
 	if err != nil {
@@ -164,7 +165,7 @@ func TestReadTarDotSlash(t *testing.T) {
 
 func TestReadPlainTar(t *testing.T) {
 	var buf bytes.Buffer
-	writeTar(t, &buf, entry{name: "SKILL.md", data: skillMD("demo")})
+	bundletest.WriteTar(t, &buf, entry{Name: "SKILL.md", Data: skillMD("demo")})
 	files, _, err := ReadArchive(buf.Bytes(), Limits{})
 	if err != nil || len(files) != 1 {
 		t.Fatalf("got %v, %v", files, err)
@@ -172,7 +173,7 @@ func TestReadPlainTar(t *testing.T) {
 }
 
 func TestReadArchiveRejects(t *testing.T) {
-	skill := entry{name: "SKILL.md", data: skillMD("demo")}
+	skill := entry{Name: "SKILL.md", Data: skillMD("demo")}
 	small := Limits{MaxFileSize: 100, MaxTotalSize: 150, MaxFiles: 3}
 	tests := []struct {
 		name    string
@@ -180,25 +181,25 @@ func TestReadArchiveRejects(t *testing.T) {
 		lim     Limits
 		want    string
 	}{
-		{"symlink", []entry{skill, {name: "passwd", data: []byte("/etc/passwd"), mode: fs.ModeSymlink | 0o777}}, Limits{}, `"passwd" is a symbolic link`},
-		{"traversal", []entry{skill, {name: "../x", data: []byte("x")}}, Limits{}, `path "../x" contains a ".." segment`},
-		{"traversal after dot-slash", []entry{skill, {name: "./../x", data: []byte("x")}}, Limits{}, `path "../x" contains a ".." segment`},
-		{"absolute", []entry{skill, {name: "/abs", data: []byte("x")}}, Limits{}, `path "/abs" is absolute`},
-		{"backslash", []entry{skill, {name: `a\b`, data: []byte("x")}}, Limits{}, `path "a\\b" contains a backslash`},
-		{"dot segment", []entry{skill, {name: "a/./b", data: []byte("x")}}, Limits{}, `path "a/./b" contains a "." segment`},
-		{"bad folder", []entry{skill, {name: "../d/", mode: fs.ModeDir | 0o755}}, Limits{}, `folder "../d" contains a ".." segment`},
-		{"deep", []entry{skill, {name: "a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r", data: []byte("x")}}, Limits{}, "nested 18 levels deep"},
-		{"deep after folder", []entry{{name: "demo/SKILL.md", data: skillMD("demo")}, {name: "demo/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q", data: []byte("x")}}, Limits{}, "nested 18 levels deep; the limit is 16"},
-		{"deep without folder", []entry{skill, {name: "a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q", data: []byte("x")}}, Limits{}, "nested 17 levels deep; the limit is 16"},
-		{"duplicate", []entry{skill, {name: "a", data: []byte("1")}, {name: "a", data: []byte("2")}}, Limits{}, "a: appears more than once"},
-		{"duplicate after folder", []entry{{name: "d/SKILL.md", data: skillMD("d")}, {name: "d/a", data: []byte("1")}, {name: "d/./a", data: []byte("2")}}, Limits{}, `path "d/./a" contains a "." segment`},
-		{"oversize", []entry{skill, {name: "big", data: make([]byte, 101)}}, small, "big: is 101 bytes; the limit is 100 bytes"},
-		{"total", []entry{skill, {name: "a", data: make([]byte, 90)}, {name: "b", data: make([]byte, 90)}}, small, "files total"},
-		{"too many", []entry{skill, {name: "a"}, {name: "b"}, {name: "c"}}, small, "the limit is 3"},
+		{"symlink", []entry{skill, {Name: "passwd", Data: []byte("/etc/passwd"), Mode: fs.ModeSymlink | 0o777}}, Limits{}, `"passwd" is a symbolic link`},
+		{"traversal", []entry{skill, {Name: "../x", Data: []byte("x")}}, Limits{}, `path "../x" contains a ".." segment`},
+		{"traversal after dot-slash", []entry{skill, {Name: "./../x", Data: []byte("x")}}, Limits{}, `path "../x" contains a ".." segment`},
+		{"absolute", []entry{skill, {Name: "/abs", Data: []byte("x")}}, Limits{}, `path "/abs" is absolute`},
+		{"backslash", []entry{skill, {Name: `a\b`, Data: []byte("x")}}, Limits{}, `path "a\\b" contains a backslash`},
+		{"dot segment", []entry{skill, {Name: "a/./b", Data: []byte("x")}}, Limits{}, `path "a/./b" contains a "." segment`},
+		{"bad folder", []entry{skill, {Name: "../d/", Mode: fs.ModeDir | 0o755}}, Limits{}, `folder "../d" contains a ".." segment`},
+		{"deep", []entry{skill, {Name: "a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r", Data: []byte("x")}}, Limits{}, "nested 18 levels deep"},
+		{"deep after folder", []entry{{Name: "demo/SKILL.md", Data: skillMD("demo")}, {Name: "demo/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q", Data: []byte("x")}}, Limits{}, "nested 18 levels deep; the limit is 16"},
+		{"deep without folder", []entry{skill, {Name: "a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q", Data: []byte("x")}}, Limits{}, "nested 17 levels deep; the limit is 16"},
+		{"duplicate", []entry{skill, {Name: "a", Data: []byte("1")}, {Name: "a", Data: []byte("2")}}, Limits{}, "a: appears more than once"},
+		{"duplicate after folder", []entry{{Name: "d/SKILL.md", Data: skillMD("d")}, {Name: "d/a", Data: []byte("1")}, {Name: "d/./a", Data: []byte("2")}}, Limits{}, `path "d/./a" contains a "." segment`},
+		{"oversize", []entry{skill, {Name: "big", Data: make([]byte, 101)}}, small, "big: is 101 bytes; the limit is 100 bytes"},
+		{"total", []entry{skill, {Name: "a", Data: make([]byte, 90)}, {Name: "b", Data: make([]byte, 90)}}, small, "files total"},
+		{"too many", []entry{skill, {Name: "a"}, {Name: "b"}, {Name: "c"}}, small, "the limit is 3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for format, data := range map[string][]byte{"zip": zipOf(t, tt.entries...), "tar.gz": tarGzOf(t, tt.entries...)} {
+			for format, data := range map[string][]byte{"zip": bundletest.Zip(t, tt.entries...), "tar.gz": bundletest.TarGz(t, tt.entries...)} {
 				files, _, err := ReadArchive(data, tt.lim)
 				be := wantError(t, err)
 				if files != nil {
@@ -259,7 +260,7 @@ func TestReadArchiveGarbage(t *testing.T) {
 }
 
 func TestReadTarGzDamaged(t *testing.T) {
-	data := tarGzOf(t, entry{name: "SKILL.md", data: skillMD("demo")}, entry{name: "a", data: bytes.Repeat([]byte("abc"), 1000)})
+	data := bundletest.TarGz(t, entry{Name: "SKILL.md", Data: skillMD("demo")}, entry{Name: "a", Data: bytes.Repeat([]byte("abc"), 1000)})
 	// Cut inside the second entry, then inside the gzip trailer.
 	for _, n := range []int{len(data) / 2, len(data) - 4} {
 		_, _, err := ReadTarGz(bytes.NewReader(data[:n]), Limits{})
@@ -447,16 +448,12 @@ func allocs(f func()) uint64 {
 }
 
 // entry is an archive member for tests; its mode says folder or link.
-type entry struct {
-	name string
-	data []byte
-	mode fs.FileMode
-}
+type entry = bundletest.Entry
 
 func prefix(p string, files []File) []entry {
 	var es []entry
 	for _, f := range files {
-		es = append(es, entry{name: p + f.Path, data: f.Data})
+		es = append(es, entry{Name: p + f.Path, Data: f.Data})
 	}
 	return es
 }
@@ -467,66 +464,6 @@ func reversed(files []File) []File {
 		r[len(files)-1-i] = f
 	}
 	return r
-}
-
-func zipOf(t testing.TB, entries ...entry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, e := range entries {
-		h := &zip.FileHeader{Name: e.name, Method: zip.Deflate}
-		if e.mode.IsDir() {
-			h.Method = zip.Store
-		}
-		h.SetMode(e.mode | 0o644)
-		w, err := zw.CreateHeader(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(e.data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func tarGzOf(t testing.TB, entries ...entry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	gw := gzip.NewWriter(&buf)
-	writeTar(t, gw, entries...)
-	if err := gw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func writeTar(t testing.TB, w io.Writer, entries ...entry) {
-	t.Helper()
-	tw := tar.NewWriter(w)
-	for _, e := range entries {
-		h := &tar.Header{Name: e.name, Typeflag: tar.TypeReg, Size: int64(len(e.data)), Mode: 0o644}
-		switch {
-		case e.mode.IsDir():
-			h.Typeflag, h.Size = tar.TypeDir, 0
-		case e.mode&fs.ModeSymlink != 0:
-			h.Typeflag, h.Size, h.Linkname = tar.TypeSymlink, 0, string(e.data)
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		if h.Size > 0 {
-			if _, err := tw.Write(e.data); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func gzipOf(t testing.TB, data []byte) []byte {
@@ -541,8 +478,8 @@ func gzipOf(t testing.TB, data []byte) []byte {
 func TestReadArchiveDeepestPath(t *testing.T) {
 	deep := "a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p" // MaxDepth segments
 	for _, data := range [][]byte{
-		zipOf(t, entry{name: "demo/SKILL.md", data: skillMD("demo")}, entry{name: "demo/" + deep, data: []byte("x")}),
-		tarGzOf(t, entry{name: "demo/SKILL.md", data: skillMD("demo")}, entry{name: "demo/" + deep, data: []byte("x")}),
+		bundletest.Zip(t, entry{Name: "demo/SKILL.md", Data: skillMD("demo")}, entry{Name: "demo/" + deep, Data: []byte("x")}),
+		bundletest.TarGz(t, entry{Name: "demo/SKILL.md", Data: skillMD("demo")}, entry{Name: "demo/" + deep, Data: []byte("x")}),
 	} {
 		files, root, err := ReadArchive(data, Limits{})
 		if err != nil || root != "demo" || len(files) != 2 || files[1].Path != deep {

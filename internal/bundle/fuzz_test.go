@@ -11,6 +11,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/skillvault/skillvault/internal/bundle/bundletest"
 	"github.com/skillvault/skillvault/internal/testcorpus"
 )
 
@@ -145,8 +146,8 @@ func FuzzReadZip(f *testing.F) {
 		}
 		f.Add(buf.Bytes())
 	}
-	f.Add(zipOf(f, entry{name: "d/SKILL.md", data: skillMD("d")}, entry{name: "d/../x", data: []byte("x")}))
-	f.Add(zipOf(f, entry{name: "SKILL.md", data: skillMD("d")}, entry{name: "l", data: []byte("x"), mode: 1 << 27}))
+	f.Add(bundletest.Zip(f, entry{Name: "d/SKILL.md", Data: skillMD("d")}, entry{Name: "d/../x", Data: []byte("x")}))
+	f.Add(bundletest.Zip(f, entry{Name: "SKILL.md", Data: skillMD("d")}, entry{Name: "l", Data: []byte("x"), Mode: 1 << 27}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		files, root, err := ReadZip(data, fuzzLimits)
 		checkRead(t, files, root, err)
@@ -161,9 +162,9 @@ func FuzzReadTarGz(f *testing.F) {
 		}
 		f.Add(buf.Bytes())
 	}
-	f.Add(tarGzOf(f, entry{name: "./d/SKILL.md", data: skillMD("d")}, entry{name: "d/x/", mode: 1 << 31}))
+	f.Add(bundletest.TarGz(f, entry{Name: "./d/SKILL.md", Data: skillMD("d")}, entry{Name: "d/x/", Mode: 1 << 31}))
 	var plain bytes.Buffer
-	writeTar(f, &plain, entry{name: "SKILL.md", data: skillMD("d")}, entry{name: "l", data: []byte("/etc"), mode: 1 << 27})
+	bundletest.WriteTar(f, &plain, entry{Name: "SKILL.md", Data: skillMD("d")}, entry{Name: "l", Data: []byte("/etc"), Mode: 1 << 27})
 	f.Add(plain.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		files, root, err := ReadTarGz(bytes.NewReader(data), fuzzLimits)

@@ -20,12 +20,7 @@ import (
 // start runs a real server with the MCP endpoint mounted as serve mounts it.
 func start(t *testing.T) *testserver.Server {
 	t.Helper()
-	return testserver.Start(t, testserver.Options{Mount: func(s *testserver.Server) {
-		mcpserver.Mount(s.Srv.Mux, s.Svc, mcpserver.HTTPOptions{
-			Authenticate: func(r *http.Request) (service.Actor, error) { return s.Srv.API.Authenticate(r, "mcp") },
-			Allow:        s.Srv.API.Allow,
-		})
-	}})
+	return testserver.Start(t, testserver.Options{Mount: testserver.MountMCP})
 }
 
 // keyTransport adds an API key to every request.

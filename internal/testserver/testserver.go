@@ -17,6 +17,7 @@ import (
 
 	"github.com/skillvault/skillvault/internal/database"
 	"github.com/skillvault/skillvault/internal/dbtest"
+	"github.com/skillvault/skillvault/internal/mcpserver"
 	"github.com/skillvault/skillvault/internal/server"
 	"github.com/skillvault/skillvault/internal/service"
 )
@@ -196,4 +197,13 @@ func (s *Server) Do(method, path, key string, body any, header ...string) *Respo
 		t.Fatal(err)
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+// MountMCP mounts the MCP endpoint on s as `skillvault serve` mounts it:
+// authenticated by API key and limited per key. Pass it as Options.Mount.
+func MountMCP(s *Server) {
+	mcpserver.Mount(s.Srv.Mux, s.Svc, mcpserver.HTTPOptions{
+		Authenticate: func(r *http.Request) (service.Actor, error) { return s.Srv.API.Authenticate(r, "mcp") },
+		Allow:        s.Srv.API.Allow,
+	})
 }
