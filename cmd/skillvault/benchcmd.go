@@ -24,7 +24,7 @@ func benchCmd(ctx context.Context, e *env, args []string) int {
   skillvault bench --url http://127.0.0.1:8080 --key sv_... --scenarios api           # a running server`)
 	cfg := bench.Config{}
 	fs.StringVar(&cfg.Home, "home", "", "SKILLVAULT_HOME of the benchmark's own cluster (default: a temporary folder, removed afterwards)")
-	fs.StringVar(&cfg.URL, "url", "", "measure a running server on loopback instead (API read scenario only)")
+	fs.StringVar(&cfg.URL, "url", "", "measure a running server at this http:// address on loopback instead (API read scenario only)")
 	fs.StringVar(&cfg.Key, "key", "", "API key for --url")
 	fs.IntVar(&cfg.Tenants, "tenants", 1000, "other tenants present besides the measured one")
 	fs.IntVar(&cfg.OtherSkills, "other-skills", 20, "skills of each other tenant")

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/skillvault/skillvault/internal/bench"
+	"github.com/skillvault/skillvault/internal/testcorpus"
+	"github.com/skillvault/skillvault/internal/testserver"
 )
 
 func runBench(t *testing.T, args ...string) (int, string, string) {
@@ -96,10 +98,44 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"--clients", "1,0"}, "--clients"},
 		{[]string{"--url", "http://192.0.2.1:8080", "--key", "sv_x", "--out", ""}, "loopback"},
 		{[]string{"--url", "http://127.0.0.1:1", "--out", ""}, "--key"},
+		{[]string{"--url", "https://127.0.0.1:8443", "--key", "sv_x", "--out", ""}, "plain http://"},
 	} {
 		code, _, stderr := runBench(t, tc.args...)
 		if code == 0 || !strings.Contains(stderr, tc.want) {
 			t.Errorf("bench %v: exit %d, stderr %q; want a failure mentioning %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}
+
+// TestBenchRemote measures a running server through --url: the API read
+// scenario runs against the skills the key can list, without errors.
+func TestBenchRemote(t *testing.T) {
+	s := testserver.Start(t, testserver.Options{})
+	acme := s.Tenant("acme")
+	c := newCLI(t, s.URL, acme.Member.Key)
+	for _, dir := range testcorpus.Fixtures(t)[:2] {
+		c.must("push", dir)
+	}
+	out := filepath.Join(t.TempDir(), "bench.json")
+	code, stdout, stderr := runBench(t, "--quiet", "--url", s.URL, "--key", acme.Member.Key, "--scenarios", "api",
+		"--clients", "1,2", "--duration", "200ms", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep bench.Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Stats) != 4 {
+		t.Fatalf("%d measurements, want GET skill and search at 1 and 2 clients:\n%s", len(rep.Stats), stdout)
+	}
+	for _, st := range rep.Stats {
+		if st.Ops < 1 || st.Errors > 0 {
+			t.Errorf("%s (%d clients): %d ops, %d errors: %s", st.Name, st.Clients, st.Ops, st.Errors, st.FirstErr)
 		}
 	}
 }

@@ -21,6 +21,9 @@ func runRemote(ctx context.Context, cfg *Config, rep *Report) error {
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("bench: --url %q is not a URL", cfg.URL)
 	}
+	if u.Scheme != "http" {
+		return fmt.Errorf("bench: --url %q: give the server's plain http:// address on loopback (the load generator speaks HTTP/1.1 without TLS)", cfg.URL)
+	}
 	if !loopback(u.Hostname()) {
 		return fmt.Errorf("bench: --url must be a loopback address (127.0.0.1, ::1 or localhost): a benchmark is a load test, and it runs only against a server on this machine")
 	}
