@@ -2,14 +2,10 @@ package bench
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -31,7 +27,14 @@ type Cluster struct {
 // StartCluster creates a cluster under home (a new temporary folder when
 // home is empty) and starts it.
 func StartCluster(ctx context.Context, home string, log *slog.Logger) (*Cluster, error) {
-	c := &Cluster{Home: home, pw: schema.Passwords{Owner: randomHex(16), App: randomHex(16)}}
+	c := &Cluster{Home: home}
+	var err error
+	if c.pw.Owner, err = pglocal.NewPassword(); err != nil {
+		return nil, err
+	}
+	if c.pw.App, err = pglocal.NewPassword(); err != nil {
+		return nil, err
+	}
 	if home == "" {
 		dir, err := os.MkdirTemp("", "skillvault-bench-")
 		if err != nil {
@@ -85,21 +88,9 @@ func (c *Cluster) CreateDatabase(ctx context.Context, name string) (Database, er
 		return Database{}, fmt.Errorf("bench: create database %s: %w", name, err)
 	}
 	d := Database{Name: name, AdminURL: c.pg.SuperuserURL(name),
-		OwnerURL: c.roleURL(schema.OwnerRole, c.pw.Owner, name), AppURL: c.roleURL(schema.AppRole, c.pw.App, name)}
+		OwnerURL: c.pg.RoleURL(schema.OwnerRole, c.pw.Owner, name), AppURL: c.pg.RoleURL(schema.AppRole, c.pw.App, name)}
 	if err := schema.Migrate(ctx, d.AdminURL, c.pw, nil); err != nil {
 		return Database{}, fmt.Errorf("bench: migrate %s: %w", name, err)
 	}
 	return d, nil
-}
-
-func (c *Cluster) roleURL(user, password, db string) string {
-	u := url.URL{Scheme: "postgres", User: url.UserPassword(user, password),
-		Host: "127.0.0.1:" + strconv.Itoa(c.pg.Port()), Path: "/" + db, RawQuery: "sslmode=disable"}
-	return u.String()
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -10,10 +10,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -165,15 +163,9 @@ func NewEmpty(t testing.TB) *Env {
 	return &Env{
 		Name:     name,
 		AdminURL: c.SuperuserURL(name),
-		OwnerURL: roleURL(c, schema.OwnerRole, ownerPassword, name),
-		AppURL:   roleURL(c, schema.AppRole, appPassword, name),
+		OwnerURL: c.RoleURL(schema.OwnerRole, ownerPassword, name),
+		AppURL:   c.RoleURL(schema.AppRole, appPassword, name),
 	}
-}
-
-func roleURL(c *pglocal.Cluster, user, password, db string) string {
-	u := url.URL{Scheme: "postgres", User: url.UserPassword(user, password),
-		Host: "127.0.0.1:" + strconv.Itoa(c.Port()), Path: "/" + db, RawQuery: "sslmode=disable"}
-	return u.String()
 }
 
 // Connect opens a single connection, closed when the test ends.

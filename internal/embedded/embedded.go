@@ -5,16 +5,12 @@ package embedded
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -64,7 +60,12 @@ func (e *Env) loadSecrets() (secrets, error) {
 	if !errors.Is(err, os.ErrNotExist) {
 		return s, fmt.Errorf("embedded: %w", err)
 	}
-	s = secrets{OwnerPassword: randomHex(24), AppPassword: randomHex(24)}
+	if s.OwnerPassword, err = pglocal.NewPassword(); err != nil {
+		return s, err
+	}
+	if s.AppPassword, err = pglocal.NewPassword(); err != nil {
+		return s, err
+	}
 	data, _ = json.MarshalIndent(s, "", "  ")
 	if err := os.MkdirAll(e.home, 0o755); err != nil {
 		return s, fmt.Errorf("embedded: %w", err)
@@ -74,12 +75,6 @@ func (e *Env) loadSecrets() (secrets, error) {
 		return s, fmt.Errorf("embedded: write secrets: %w", err)
 	}
 	return s, os.Rename(tmp, e.secretsPath())
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // Start starts the cluster (creating it on first use) and makes sure the
@@ -127,17 +122,11 @@ func (e *Env) AdminURL() string { return e.cluster.SuperuserURL(DBName) }
 // OwnerURL connects as the schema owner.
 func (e *Env) OwnerURL() (string, error) {
 	s, err := e.loadSecrets()
-	return e.roleURL(schema.OwnerRole, s.OwnerPassword), err
+	return e.cluster.RoleURL(schema.OwnerRole, s.OwnerPassword, DBName), err
 }
 
 // AppURL connects as the app role, the only role that serves requests.
 func (e *Env) AppURL() (string, error) {
 	s, err := e.loadSecrets()
-	return e.roleURL(schema.AppRole, s.AppPassword), err
-}
-
-func (e *Env) roleURL(user, password string) string {
-	u := url.URL{Scheme: "postgres", User: url.UserPassword(user, password),
-		Host: "127.0.0.1:" + strconv.Itoa(e.cluster.Port()), Path: "/" + DBName, RawQuery: "sslmode=disable"}
-	return u.String()
+	return e.cluster.RoleURL(schema.AppRole, s.AppPassword, DBName), err
 }

@@ -301,9 +301,15 @@ func (c *Cluster) Port() int {
 // The password is empty if the cluster has not been initialised.
 func (c *Cluster) SuperuserURL(dbname string) string {
 	pw, _ := c.superuserPassword()
+	return c.RoleURL(SuperuserName, pw, dbname)
+}
+
+// RoleURL returns a connection URL for role user with password and
+// database dbname on the cluster's loopback port.
+func (c *Cluster) RoleURL(user, password, dbname string) string {
 	u := url.URL{
 		Scheme:   "postgres",
-		User:     url.UserPassword(SuperuserName, pw),
+		User:     url.UserPassword(user, password),
 		Host:     net.JoinHostPort("127.0.0.1", strconv.Itoa(c.Port())),
 		Path:     "/" + dbname,
 		RawQuery: "sslmode=disable",
@@ -418,7 +424,8 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func newPassword() (string, error) {
+// NewPassword returns a random password for a cluster role.
+func NewPassword() (string, error) {
 	b := make([]byte, 24)
 	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("pglocal: generate password: %w", err)

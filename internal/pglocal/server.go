@@ -86,7 +86,7 @@ func (c *Cluster) initialize(ctx context.Context, rt *runtime) error {
 		return err
 	}
 
-	password, err := newPassword()
+	password, err := NewPassword()
 	if err != nil {
 		return err
 	}

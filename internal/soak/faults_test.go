@@ -249,20 +249,26 @@ type serveProc struct {
 	url    string
 	cmd    *exec.Cmd
 	exited chan struct{}
-	mu     sync.Mutex
-	out    bytes.Buffer
+	out    outputBuffer
 }
 
-func (p *serveProc) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.Write(b)
+// outputBuffer collects a subprocess's output, written by the process's
+// copying goroutines while the test reads it.
+type outputBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
 }
 
-func (p *serveProc) output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.String()
+func (o *outputBuffer) Write(b []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.Write(b)
+}
+
+func (o *outputBuffer) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
 }
 
 // startServe runs bin serve against an external database and waits until
@@ -277,7 +283,7 @@ func startServe(t *testing.T, bin, appURL, ownerURL string) *serveProc {
 	p := &serveProc{url: "http://" + addr, exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, "serve", "--addr", addr)
 	p.cmd.Env = append(bench.CleanEnv(), "DATABASE_URL="+appURL, "SKILLVAULT_OWNER_URL="+ownerURL, "SKILLVAULT_LOG_LEVEL=warn")
-	p.cmd.Stdout, p.cmd.Stderr = p, p
+	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -290,11 +296,11 @@ func startServe(t *testing.T, bin, appURL, ownerURL string) *serveProc {
 		}
 		select {
 		case <-p.exited:
-			t.Fatalf("serve exited: %s", p.output())
+			t.Fatalf("serve exited: %s", p.out.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("serve is not ready after a minute: %s", p.output())
+			t.Fatalf("serve is not ready after a minute: %s", p.out.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

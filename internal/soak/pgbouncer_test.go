@@ -1,7 +1,6 @@
 package soak_test
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"net/url"
@@ -10,7 +9,6 @@ import (
 	osuser "os/user"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -41,7 +39,7 @@ func TestIsolationSoakPgBouncer(t *testing.T) {
 	if hits := e.svc.AuthCacheHits(); hits != 0 {
 		t.Errorf("%d authentications answered from the key cache behind PgBouncer, where notifications do not arrive", hits)
 	}
-	if log := pb.log(); !strings.Contains(log, "user=skillvault_app") {
+	if log := pb.output.String(); !strings.Contains(log, "user=skillvault_app") {
 		t.Errorf("the server's connections did not go through pgbouncer; its log:\n%s", log)
 	}
 }
@@ -49,20 +47,7 @@ func TestIsolationSoakPgBouncer(t *testing.T) {
 // pgbouncer is a running pgbouncer on loopback.
 type pgbouncer struct {
 	url    string // the app role's URL through pgbouncer
-	mu     sync.Mutex
-	output bytes.Buffer
-}
-
-func (p *pgbouncer) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.output.Write(b)
-}
-
-func (p *pgbouncer) log() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.output.String()
+	output outputBuffer
 }
 
 // startPgBouncer puts pgbouncer in transaction pooling mode in front of the
@@ -134,7 +119,7 @@ server_check_delay = 1
 	}
 	pb := &pgbouncer{}
 	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = pb, pb
+	cmd.Stdout, cmd.Stderr = &pb.output, &pb.output
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start pgbouncer: %v", err)
 	}
@@ -158,11 +143,11 @@ server_check_delay = 1
 		}
 		select {
 		case <-exited:
-			t.Fatalf("pgbouncer exited: %s", pb.log())
+			t.Fatalf("pgbouncer exited: %s", pb.output.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("pgbouncer does not listen on %s: %s", addr, pb.log())
+			t.Fatalf("pgbouncer does not listen on %s: %s", addr, pb.output.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
