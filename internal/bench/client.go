@@ -74,7 +74,12 @@ func (c *client) do(ctx context.Context, method, path string, body io.Reader, wa
 		deadline = d
 	}
 	cc.nc.SetDeadline(deadline)
+	// A cancelled run (Ctrl-C) interrupts a request in flight.
+	stop := context.AfterFunc(ctx, func() { cc.nc.SetDeadline(time.Now()) })
 	data, status, keep, err := cc.roundTrip(c, method, path, payload)
+	if !stop() {
+		keep = false // the deadline may have fired: do not reuse
+	}
 	if err != nil {
 		cc.nc.Close()
 		return nil, fmt.Errorf("%s %s: %w", method, path, err)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestClient: the load generator's client reads answers with a length,
@@ -38,6 +39,11 @@ func TestClient(t *testing.T) {
 				return
 			}
 			io.Copy(w, r.Body)
+		case "/slow":
+			select {
+			case <-r.Context().Done():
+			case <-time.After(10 * time.Second):
+			}
 		case "/empty":
 			w.WriteHeader(http.StatusNoContent)
 		default:
@@ -79,6 +85,16 @@ func TestClient(t *testing.T) {
 	}
 	if _, err := c.do(ctx, "GET", "/missing", nil, 200); err == nil || !strings.Contains(err.Error(), "status 404") {
 		t.Fatalf("missing: %v, want a status 404 error", err)
+	}
+	// Cancelling the run interrupts a request in flight.
+	cctx, cancel := context.WithCancel(ctx)
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	if _, err := c.do(cctx, "GET", "/slow", nil, 200); err == nil || time.Since(start) > 5*time.Second {
+		t.Fatalf("cancelled request: %v after %v, want an error at once", err, time.Since(start))
+	}
+	if data, err := c.do(ctx, "GET", "/length", nil, 200); err != nil || string(data) != "short answer" {
+		t.Fatalf("after a cancelled request: %q %v", data, err)
 	}
 	if _, err := newClient(srv.URL, "sv_wrong", 1).do(ctx, "GET", "/length", nil, 200); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("wrong key: %v", err)
