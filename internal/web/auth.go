@@ -19,8 +19,9 @@ import (
 )
 
 const (
-	preCookie  = "sv_pre"  // double-submit token of the sign-in forms
-	oidcCookie = "sv_oidc" // state, nonce and PKCE verifier of one OIDC flow
+	sessionCookie = "sv_session"
+	preCookie     = "sv_pre"  // the pre-session token of the guard (double submit)
+	oidcCookie    = "sv_oidc" // state, nonce and PKCE verifier of one OIDC flow
 )
 
 func random() string {
@@ -29,14 +30,45 @@ func random() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// cookieName is the name a cookie has on this request. Every cookie of
+// the UI is host-only (no Domain), Path=/, HttpOnly and SameSite=Lax: no
+// tenant host shares one with another. When the browser reaches us over
+// TLS (or through an https BaseURL) the names carry the __Host- prefix,
+// with which the browser also refuses a cookie of that name that a sibling
+// host (another tenant's subdomain) or a plain-HTTP answer tries to set,
+// so none can be planted for the guard's double submit.
+//
+// Over plain HTTP the prefix cannot be used. Measured with Chromium 156:
+// it keeps Secure and __Host- cookies set by http://127.0.0.1 and
+// http://localhost (trustworthy origins) but drops them when set by
+// http://acme.example.test (a name mapped to 127.0.0.1), so tenant hosts
+// over plain HTTP would sign no one in; Go's cookie jar likewise sends
+// Secure cookies over plain HTTP only to loopback. So plain HTTP keeps
+// the plain names, still host-only (TestChromiumCookieRules).
+func (wb *Web) cookieName(r *http.Request, name string) string {
+	if wb.secure(r) {
+		return "__Host-" + name
+	}
+	return name
+}
+
 func (wb *Web) cookie(r *http.Request, name, value string, maxAge time.Duration) *http.Cookie {
-	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, Secure: wb.secure(r), SameSite: http.SameSiteLaxMode}
+	c := &http.Cookie{Name: wb.cookieName(r, name), Value: value, Path: "/", HttpOnly: true, Secure: wb.secure(r), SameSite: http.SameSiteLaxMode}
 	if maxAge > 0 {
 		c.MaxAge = int(maxAge.Seconds())
 	} else if maxAge < 0 {
 		c.MaxAge = -1
 	}
 	return c
+}
+
+// readCookie returns the value of the request's cookie name, "" without.
+func (wb *Web) readCookie(r *http.Request, name string) string {
+	ck, err := r.Cookie(wb.cookieName(r, name))
+	if err != nil {
+		return ""
+	}
+	return ck.Value
 }
 
 // setSession puts a new session's token in its cookie.
@@ -65,10 +97,20 @@ func (wb *Web) loginLinkPage(w http.ResponseWriter, r *http.Request) {
 		wb.linkFailed(w, r, err)
 		return
 	}
+	w.Header().Set("Cache-Control", "no-store")
+	wb.render(w, r, nil, http.StatusOK, "login_link", "Sign in", map[string]any{"Email": email, "CSRF": wb.formToken(w, r), "Token": tok})
+}
+
+// formToken is the token the guard will want from a form on a page shown
+// without a session's data: the session's when the browser has one, else
+// a new pre-session token in its cookie.
+func (wb *Web) formToken(w http.ResponseWriter, r *http.Request) string {
+	if c, ok := wb.requestSession(r); ok {
+		return c.S.CSRF
+	}
 	pre := random()
 	http.SetCookie(w, wb.cookie(r, preCookie, pre, 15*time.Minute))
-	w.Header().Set("Cache-Control", "no-store")
-	wb.render(w, r, nil, http.StatusOK, "login_link", "Sign in", map[string]any{"Email": email, "Pre": pre, "Token": tok})
+	return pre
 }
 
 func (wb *Web) linkFailed(w http.ResponseWriter, r *http.Request, err error) {
@@ -80,18 +122,9 @@ func (wb *Web) linkFailed(w http.ResponseWriter, r *http.Request, err error) {
 	wb.fail(w, r, nil, err)
 }
 
-func (wb *Web) preOK(r *http.Request) bool {
-	ck, err := r.Cookie(preCookie)
-	return err == nil && tokenEqual(r.PostFormValue("pre"), ck.Value)
-}
-
+// loginLinkPost redeems a login link; the guard has checked the form's
+// pre-session token.
 func (wb *Web) loginLinkPost(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<16)
-	if !wb.preOK(r) {
-		wb.render(w, r, nil, http.StatusForbidden, "error", "Request refused", map[string]any{"Status": http.StatusForbidden,
-			"Message": "This sign-in form was not sent from this site. Open your sign-in link again."})
-		return
-	}
 	s, err := wb.svc.RedeemLoginLink(r.Context(), r.PathValue("token"), wb.meta(r))
 	if err != nil {
 		wb.linkFailed(w, r, err)
@@ -102,14 +135,11 @@ func (wb *Web) loginLinkPost(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
+// logout ends the browser's session, if it has one; the guard has checked
+// the form's token.
 func (wb *Web) logout(w http.ResponseWriter, r *http.Request) {
-	c, ok := wb.session(r)
-	if ok && !wb.csrfOK(r, c) {
-		wb.errorPage(w, r, c, http.StatusForbidden, "Request refused", "This form was not sent from a page of this site.")
-		return
-	}
-	if ck, err := r.Cookie(sessionCookie); err == nil && ok {
-		if err := wb.svc.SignOut(r.Context(), ck.Value, wb.meta(r)); err != nil {
+	if _, ok := wb.requestSession(r); ok {
+		if err := wb.svc.SignOut(r.Context(), wb.readCookie(r, sessionCookie), wb.meta(r)); err != nil {
 			wb.log.Error("sign-out failed", "err", err)
 		}
 	}
@@ -205,10 +235,9 @@ func (wb *Web) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		ht, hostNamed = wb.cfg.HostTenant(r)
 	}
 	var f oidcFlow
-	ck, err := r.Cookie(oidcCookie)
+	data, err := base64.RawURLEncoding.DecodeString(wb.readCookie(r, oidcCookie))
 	if err == nil {
-		data, derr := base64.RawURLEncoding.DecodeString(ck.Value)
-		err = errors.Join(derr, json.Unmarshal(data, &f))
+		err = json.Unmarshal(data, &f)
 	}
 	http.SetCookie(w, wb.cookie(r, oidcCookie, "", -1))
 	q := r.URL.Query()

@@ -182,7 +182,7 @@ func (b *browser) do(method, path string, form url.Values, header ...string) *re
 func (b *browser) get(path string) *resp { b.e.t.Helper(); return b.do("GET", path, nil) }
 
 var (
-	preRE  = regexp.MustCompile(`name="pre" value="([^"]+)"`)
+	preRE  = regexp.MustCompile(`name="csrf" value="([^"]+)"`) // the login-link form's pre-session token
 	csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 )
 
@@ -194,7 +194,7 @@ func (b *browser) signIn(link string) *resp {
 	if p.Status != 200 || m == nil {
 		b.e.t.Fatalf("login link page: %d %s", p.Status, p.Body)
 	}
-	return b.do("POST", link, url.Values{"pre": {m[1]}})
+	return b.do("POST", link, url.Values{"csrf": {m[1]}})
 }
 
 // csrf reads the CSRF token from a page of the signed-in user.

@@ -29,8 +29,8 @@ func (wb *Web) publishPage(w http.ResponseWriter, r *http.Request, c *reqCtx) er
 
 // readUpload reads the publish form: a zip or tar.gz in the part "bundle",
 // or the files of a folder in parts "files" whose file names are their
-// paths. The CSRF field is checked before any file is used.
-func (wb *Web) readUpload(w http.ResponseWriter, r *http.Request, c *reqCtx) ([]bundle.File, string, map[string]string, error) {
+// paths. (The guard has checked the CSRF field, the form's first part.)
+func (wb *Web) readUpload(w http.ResponseWriter, r *http.Request) ([]bundle.File, string, map[string]string, error) {
 	ct, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != "multipart/form-data" {
 		return nil, "", nil, &service.Error{Kind: service.Invalid, Msg: "choose a zip file or a folder to upload"}
@@ -40,17 +40,12 @@ func (wb *Web) readUpload(w http.ResponseWriter, r *http.Request, c *reqCtx) ([]
 		return nil, "", nil, wrapUploadErr(err)
 	}
 	fields := form.Fields
-	if !tokenEqual(fields["csrf"], c.S.CSRF) && !tokenEqual(r.Header.Get("X-CSRF-Token"), c.S.CSRF) {
-		return nil, "", nil, errCSRF
-	}
 	if form.Empty() {
 		return nil, "", fields, &service.Error{Kind: service.Invalid, Msg: "choose a zip file or a folder to upload"}
 	}
 	files, root, err := form.Files(bundle.Limits{})
 	return files, root, fields, err
 }
-
-var errCSRF = errors.New("csrf token missing or wrong")
 
 func wrapUploadErr(err error) error {
 	var mbe *http.MaxBytesError
@@ -62,12 +57,7 @@ func wrapUploadErr(err error) error {
 }
 
 func (wb *Web) publishPost(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
-	files, root, fields, err := wb.readUpload(w, r, c)
-	if errors.Is(err, errCSRF) {
-		wb.AuditCSRF(r, c)
-		wb.errorPage(w, r, c, http.StatusForbidden, "Request refused", "This form was not sent from a page of this site, or it is too old. Go back, reload the page and try again.")
-		return nil
-	}
+	files, root, fields, err := wb.readUpload(w, r)
 	f := publishForm{Visibility: fields["visibility"], Category: fields["category"], Tags: fields["tags"], Changelog: fields["changelog"],
 		Publish: fields["publish"] == "on" || fields["publish"] == "true"}
 	if f.Visibility == "" {

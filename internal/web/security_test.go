@@ -22,7 +22,7 @@ import (
 func cookieOf(t *testing.T, r *resp) *http.Cookie {
 	t.Helper()
 	for _, c := range r.Cookies {
-		if c.Name == "sv_session" && c.Value != "" {
+		if (c.Name == "sv_session" || c.Name == "__Host-sv_session") && c.Value != "" {
 			return c
 		}
 	}
@@ -48,8 +48,8 @@ func TestSecurityHeadersAndCookieFlags(t *testing.T) {
 		t.Fatalf("sign-in: %d to %q", p.Status, p.Header.Get("Location"))
 	}
 	c := cookieOf(t, p)
-	if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Secure || c.MaxAge <= 0 {
-		t.Errorf("session cookie over plain HTTP: %+v; want HttpOnly, SameSite=Lax, Path=/, not Secure, a max age", c)
+	if c.Name != "sv_session" || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Domain != "" || c.Secure || c.MaxAge <= 0 {
+		t.Errorf("session cookie over plain HTTP: %+v; want sv_session, HttpOnly, SameSite=Lax, Path=/, host-only, not Secure, a max age", c)
 	}
 	if tid, _, _ := strings.Cut(c.Value, "."); tid != a.ID.String() {
 		t.Errorf("the cookie names tenant %q, want %s", tid, a.ID)
@@ -73,8 +73,8 @@ func TestSecurityHeadersAndCookieFlags(t *testing.T) {
 	e2 := start(t, withBaseURL("https://skills.example.com"))
 	a2 := e2.tenant("acme")
 	c2 := cookieOf(t, e2.client().signIn(e2.loginLink(a2, a2.Admin)))
-	if !c2.Secure || !c2.HttpOnly || c2.SameSite != http.SameSiteLaxMode {
-		t.Errorf("session cookie behind TLS: %+v; want Secure too", c2)
+	if c2.Name != "__Host-sv_session" || !c2.Secure || !c2.HttpOnly || c2.SameSite != http.SameSiteLaxMode || c2.Path != "/" || c2.Domain != "" {
+		t.Errorf("session cookie behind TLS: %+v; want __Host-sv_session, Secure, Path=/, host-only", c2)
 	}
 }
 
@@ -103,7 +103,7 @@ func TestLoginLinkSingleUseAndExpiry(t *testing.T) {
 	}
 	m := preRE.FindStringSubmatch(reuse.get(e.loginLink(a, a.Member)).Body)
 	// A POST of the used link (as a replay) fails too and sets no session.
-	p := reuse.do("POST", link, url.Values{"pre": {m[1]}})
+	p := reuse.do("POST", link, url.Values{"csrf": {m[1]}})
 	if p.Status != http.StatusGone {
 		t.Fatalf("a used link: %d", p.Status)
 	}
@@ -124,7 +124,7 @@ func TestLoginLinkSingleUseAndExpiry(t *testing.T) {
 	exPre := e.client()
 	fresh := exPre.get(e.loginLink(a, a.Admin))
 	pre := preRE.FindStringSubmatch(fresh.Body)[1]
-	if p := exPre.do("POST", "/login/"+tok, url.Values{"pre": {pre}}); p.Status != http.StatusGone {
+	if p := exPre.do("POST", "/login/"+tok, url.Values{"csrf": {pre}}); p.Status != http.StatusGone {
 		t.Errorf("expired link redeemed: %d", p.Status)
 	}
 
@@ -138,7 +138,7 @@ func TestLoginLinkSingleUseAndExpiry(t *testing.T) {
 
 	// A form posted without the sign-in page's own token (login CSRF) fails.
 	l2 := e.loginLink(a, a.Member)
-	if p := e.client().do("POST", l2, url.Values{"pre": {"forged"}}); p.Status != http.StatusForbidden {
+	if p := e.client().do("POST", l2, url.Values{"csrf": {"forged"}}); p.Status != http.StatusForbidden {
 		t.Errorf("login form without its token: %d", p.Status)
 	}
 

@@ -60,6 +60,9 @@ type Web struct {
 	pages map[string]*pageTemplate
 	oidc  *oidcClient
 	css   []byte // syntax highlighting styles
+	// routes are the patterns Register mounted, for the tests that
+	// request every one of them.
+	routes []string
 }
 
 // New returns the web UI over svc.
@@ -90,14 +93,28 @@ type reqCtx struct {
 
 func (c *reqCtx) admin() bool { return c.A.Role == "admin" }
 
-// Register adds the UI's routes to mux.
-func (wb *Web) Register(mux *http.ServeMux) {
+// Mux is where Register mounts the UI: an *http.ServeMux.
+type Mux interface {
+	Handle(pattern string, h http.Handler)
+}
+
+// Register mounts the UI on mux as its catch-all "/". Every route of the
+// UI lives on a mux of its own behind the security headers and the CSRF
+// guard, so no route of the UI can be added that skips them; the more
+// specific patterns of the API, MCP and discovery stay theirs.
+func (wb *Web) Register(mux Mux) {
+	ui := http.NewServeMux()
+	wb.routes = nil
+	handle := func(p string, h http.Handler) {
+		wb.routes = append(wb.routes, p)
+		ui.Handle(p, h)
+	}
 	static, _ := fs.Sub(staticFS, "static")
 	files := http.FileServerFS(static)
-	mux.Handle("GET /static/", wb.headers(http.StripPrefix("/static/", cacheStatic(files))))
-	mux.Handle("GET /static/code.css", wb.headers(http.HandlerFunc(wb.codeCSS)))
+	handle("GET /static/", http.StripPrefix("/static/", cacheStatic(files)))
+	handle("GET /static/code.css", http.HandlerFunc(wb.codeCSS))
 
-	pub := func(p string, h http.HandlerFunc) { mux.Handle(p, wb.headers(h)) }
+	pub := func(p string, h http.HandlerFunc) { handle(p, h) }
 	pub("GET /login", wb.loginPage)
 	pub("GET /login/{token}", wb.loginLinkPage)
 	pub("POST /login/{token}", wb.loginLinkPost)
@@ -105,7 +122,7 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	pub("GET /auth/oidc/callback", wb.oidcCallback)
 	pub("POST /logout", wb.logout)
 
-	auth := func(p string, h handler) { mux.Handle(p, wb.headers(wb.authed(h))) }
+	auth := func(p string, h handler) { handle(p, wb.authed(h)) }
 	auth("GET /{$}", wb.home)
 	auth("GET /search", wb.search)
 	auth("GET /skills/{name}", wb.skillPage)
@@ -139,11 +156,12 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	auth("GET /admin/reviews", wb.adminOnly(wb.adminReviews))
 	auth("POST /admin/reviews/{name}", wb.adminOnly(wb.adminDecide))
 
-	// Anything else the mux does not know is the UI's 404 page.
-	mux.Handle("/", wb.headers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, _ := wb.session(r)
+	// Anything else the UI does not know is its 404 page.
+	handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := wb.requestSession(r)
 		wb.errorPage(w, r, c, http.StatusNotFound, "Page not found", "There is no page at this address.")
-	})))
+	}))
+	mux.Handle("/", wb.headers(wb.guard(ui)))
 }
 
 // csp allows no inline script or style: every script and style is a file
@@ -178,8 +196,6 @@ func (wb *Web) secure(r *http.Request) bool {
 	return r.TLS != nil || strings.HasPrefix(wb.cfg.BaseURL, "https://")
 }
 
-const sessionCookie = "sv_session"
-
 func (wb *Web) meta(r *http.Request) service.RequestMeta {
 	return service.RequestMeta{RequestID: api.RequestID(r.Context()), RemoteAddr: r.RemoteAddr, UserAgent: r.UserAgent(), Source: "web"}
 }
@@ -187,16 +203,16 @@ func (wb *Web) meta(r *http.Request) service.RequestMeta {
 // session returns the signed-in user of the request, if any. A session of
 // another tenant than the one the host names is no session here.
 func (wb *Web) session(r *http.Request) (*reqCtx, bool) {
-	ck, err := r.Cookie(sessionCookie)
-	if err != nil || ck.Value == "" {
+	tok := wb.readCookie(r, sessionCookie)
+	if tok == "" {
 		return nil, false
 	}
-	if t, ok := service.TokenTenant(ck.Value); ok && wb.cfg.HostTenant != nil {
+	if t, ok := service.TokenTenant(tok); ok && wb.cfg.HostTenant != nil {
 		if ht, named := wb.cfg.HostTenant(r); named && ht != t {
 			return nil, false
 		}
 	}
-	a, st, err := wb.svc.SessionActor(r.Context(), ck.Value, wb.meta(r))
+	a, st, err := wb.svc.SessionActor(r.Context(), tok, wb.meta(r))
 	if err != nil {
 		if !errors.Is(err, service.ErrSignInFailed) {
 			wb.log.Error("session look-up failed", "err", err)
@@ -206,23 +222,18 @@ func (wb *Web) session(r *http.Request) (*reqCtx, bool) {
 	return &reqCtx{A: a, S: st}, true
 }
 
-// authed runs h for a signed-in user, sends others to the sign-in page,
-// and checks the CSRF token and origin of every POST.
+// authed runs h for a signed-in user and sends others to the sign-in
+// page. The guard has checked the CSRF token and origin already.
 func (wb *Web) authed(h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		c, ok := wb.session(r)
+		c, ok := wb.requestSession(r)
 		if !ok {
-			if r.Method != http.MethodGet {
+			if !safeMethod(r.Method) {
 				wb.errorPage(w, r, nil, http.StatusUnauthorized, "Please sign in", "Your session has ended. Sign in again, then repeat what you were doing.")
 				return
 			}
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-			return
-		}
-		if r.Method == http.MethodPost && !wb.csrfOK(r, c) {
-			wb.AuditCSRF(r, c)
-			wb.errorPage(w, r, c, http.StatusForbidden, "Request refused", "This form was not sent from a page of this site, or it is too old. Go back, reload the page and try again.")
 			return
 		}
 		if err := h(w, r, c); err != nil {
@@ -234,26 +245,6 @@ func (wb *Web) authed(h handler) http.Handler {
 // AuditCSRF records a refused cross-site or stale form.
 func (wb *Web) AuditCSRF(r *http.Request, c *reqCtx) {
 	wb.svc.AuditDenied(r.Context(), c.A, "web.csrf_refused", "path", r.URL.Path, nil)
-}
-
-// csrfOK checks a POST's origin and its token: the form field "csrf", or
-// the X-CSRF-Token header of the upload script. Multipart bodies are
-// checked by their handler, which reads the field as it streams.
-func (wb *Web) csrfOK(r *http.Request, c *reqCtx) bool {
-	if o := r.Header.Get("Origin"); o != "" && o != "null" {
-		u, err := url.Parse(o)
-		if err != nil || u.Host != r.Host {
-			return false
-		}
-	}
-	if tok := r.Header.Get("X-CSRF-Token"); tok != "" {
-		return tokenEqual(tok, c.S.CSRF)
-	}
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-		return true // checked by the handler before anything is used
-	}
-	r.Body = http.MaxBytesReader(nil, r.Body, 1<<20)
-	return tokenEqual(r.PostFormValue("csrf"), c.S.CSRF)
 }
 
 func tokenEqual(a, b string) bool {
@@ -309,13 +300,40 @@ func (wb *Web) errorPage(w http.ResponseWriter, r *http.Request, c *reqCtx, stat
 	wb.render(w, r, c, status, "error", title, map[string]any{"Status": status, "Message": msg})
 }
 
-// localPath returns next when it is a path on this site, "/" otherwise,
-// so a sign-in can never redirect to another site.
+// localPath returns next when it is a path of this site, "/" otherwise,
+// so a sign-in never redirects to another site. Every redirect to an
+// address the caller chose goes through it.
 func localPath(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	if !isLocalPath(next) {
 		return "/"
 	}
 	return next
+}
+
+// isLocalPath reports whether s is only a path (and query) on this origin:
+// it parses with no scheme, host or user, and, as sent and once
+// percent-decoded, it starts with exactly one "/" and has no backslash and
+// no control character. Browsers drop tabs and newlines inside a URL and
+// read "\" as "/", so "/\t/evil.example" and "/\evil" are other sites.
+func isLocalPath(s string) bool {
+	dec, err := url.PathUnescape(s)
+	if err != nil || !plainPath(s) || !plainPath(dec) {
+		return false
+	}
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil && u.Opaque == ""
+}
+
+func plainPath(s string) bool {
+	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsRune(s, '\\') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func since(t time.Time) string {

@@ -95,14 +95,16 @@
     }
     Promise.all(jobs).then(function () {
       if (!files.length) return;
-      var fd = new FormData();
+      // The CSRF token is the first part: the server reads it before the files.
+      var csrf = form.querySelector('[name=csrf]').value, fd = new FormData();
+      fd.append('csrf', csrf);
       form.querySelectorAll('input[type=hidden], input:not([type=file]), select').forEach(function (el) {
-        if (el.name && (el.type !== 'checkbox' || el.checked)) fd.append(el.name, el.value);
+        if (el.name && el.name !== 'csrf' && (el.type !== 'checkbox' || el.checked)) fd.append(el.name, el.value);
       });
       var single = files.length === 1 && /\.(zip|tgz|tar\.gz)$/i.test(files[0].path);
       files.forEach(function (f) { fd.append(single ? 'bundle' : 'files', f.file, f.path); });
       chosen.textContent = 'Uploading ' + files.length + ' files…';
-      return fetch(form.action, { method: 'POST', body: fd, credentials: 'same-origin', headers: { 'X-CSRF-Token': form.querySelector('[name=csrf]').value } })
+      return fetch(form.action, { method: 'POST', body: fd, credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf } })
         .then(function (res) {
           if (res.redirected) { location.href = res.url; return; }
           return res.text().then(function (html) {
