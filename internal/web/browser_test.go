@@ -65,7 +65,9 @@ func (e *env) tab(t *testing.T, width int64) *tab {
 		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
 			chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-background-networking", true),
 			chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-			chromedp.Flag("no-first-run", true), chromedp.UserDataDir(dir))
+			chromedp.Flag("no-first-run", true), chromedp.UserDataDir(dir),
+			// Tenant hosts (acme.example.test, …) reach the test servers.
+			chromedp.Flag("host-resolver-rules", "MAP *."+siteDomain+" 127.0.0.1"))
 		alloc, c1 := chromedp.NewExecAllocator(context.Background(), opts...)
 		bctx, c2 := chromedp.NewContext(alloc)
 		chrome.ctx = bctx
