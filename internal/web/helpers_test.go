@@ -246,7 +246,13 @@ func (b *browser) doURL(method, u string, form url.Values) *resp {
 // start, the provider's form, the callback. It returns the callback's answer.
 func (b *browser) sso(email string) *resp {
 	b.e.t.Helper()
-	p := b.get("/auth/oidc/start")
+	return b.ssoFrom("/auth/oidc/start", email)
+}
+
+// ssoFrom is sso starting at a given start address (with its ?next=).
+func (b *browser) ssoFrom(start, email string) *resp {
+	b.e.t.Helper()
+	p := b.get(start)
 	if p.Status != http.StatusFound {
 		b.e.t.Fatalf("oidc start: %d %s", p.Status, p.Body)
 	}
