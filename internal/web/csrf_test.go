@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -47,28 +48,31 @@ func (e *env) hostClient() *http.Client {
 // the page.
 func send(t *testing.T, c *http.Client, u, contentType string, body []byte, header map[string]string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest("POST", u, bytes.NewReader(body))
+	if contentType != "" {
+		header = maps.Clone(header)
+		if header == nil {
+			header = map[string]string{}
+		}
+		header["Content-Type"] = contentType
+	}
+	return request(t, c, "POST", u, bytes.NewReader(body), header)
+}
+
+func get(t *testing.T, c *http.Client, u string) (int, string) {
+	t.Helper()
+	return request(t, c, "GET", u, nil, nil)
+}
+
+func request(t *testing.T, c *http.Client, method, u string, body io.Reader, header map[string]string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, u, body)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
 	}
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
 	res, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(data)
-}
-
-func get(t *testing.T, c *http.Client, u string) (int, string) {
-	t.Helper()
-	res, err := c.Get(u)
 	if err != nil {
 		t.Fatal(err)
 	}
