@@ -29,6 +29,18 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	log            *slog.Logger
+	cleanups       []func()
+}
+
+// atExit runs fn when the command has finished, whatever its outcome.
+func (e *env) atExit(fn func()) { e.cleanups = append(e.cleanups, fn) }
+
+// runCleanups runs the atExit functions, last registered first.
+func (e *env) runCleanups() {
+	for i := len(e.cleanups) - 1; i >= 0; i-- {
+		e.cleanups[i]()
+	}
+	e.cleanups = nil
 }
 
 type command struct {
@@ -71,6 +83,7 @@ func run(ctx context.Context, e *env, args []string) int {
 	for _, c := range byLength {
 		words := strings.Fields(c.name)
 		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == c.name {
+			defer e.runCleanups()
 			return c.run(ctx, e, args[len(words):])
 		}
 	}
