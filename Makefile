@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 GO ?= go
 
-.PHONY: run test build bench fuzz vet
+.PHONY: run test build bench fuzz vet test-db-stop
 
 build:
 	$(GO) build -o bin/skillvault ./cmd/skillvault
@@ -11,8 +11,10 @@ run: build
 	./bin/skillvault serve
 
 # Every test: unit, real-PostgreSQL, HTTP, MCP, CLI and browser tests, then
-# a short run of every fuzz target.
+# a short run of every fuzz target. The preflight says what is missing
+# before anything runs.
 test:
+	@scripts/preflight.sh
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 40m ./...
 	@if [ -x scripts/fuzz.sh ]; then scripts/fuzz.sh; fi
@@ -26,3 +28,8 @@ fuzz:
 
 vet:
 	$(GO) vet ./...
+
+# The tests share one PostgreSQL cluster (/tmp/skillvault-test-pg) and
+# leave it running between runs; this stops it.
+test-db-stop:
+	$(GO) run ./internal/dbtest/stopcluster

@@ -141,6 +141,21 @@ func copyDir(t *testing.T, src, dst string) {
 func roundTrip(t *testing.T, c *cli, dirs []string) {
 	r := c.must(append([]string{"push"}, dirs...)...)
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(dirs) > 1 {
+		// The last line sums up; the columns of the others line up.
+		want := fmt.Sprintf("%d folders: %d created, 0 updated, 0 unchanged, 0 refused", len(dirs), len(dirs))
+		if last := lines[len(lines)-1]; last != want {
+			t.Errorf("push summary %q; want %q", last, want)
+		}
+		lines = lines[:len(lines)-1]
+		col := strings.Index(lines[0], "version")
+		for _, l := range lines {
+			if strings.Index(l, "version") != col {
+				t.Errorf("push columns do not line up:\n%s", r.stdout)
+				break
+			}
+		}
+	}
 	if len(lines) != len(dirs) {
 		t.Fatalf("push printed %d lines for %d folders:\n%s", len(lines), len(dirs), r.stdout)
 	}
@@ -163,7 +178,11 @@ func roundTrip(t *testing.T, c *cli, dirs []string) {
 		}
 	}
 	r = c.must(append([]string{"push"}, dirs...)...)
-	for i, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+	lines = strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(dirs) > 1 {
+		lines = lines[:len(lines)-1]
+	}
+	for i, line := range lines {
 		if f := strings.Fields(line); len(f) < 2 || f[0] != "unchanged" || f[1] != filepath.Base(dirs[i]) {
 			t.Errorf("second push: %q; want unchanged %s", line, filepath.Base(dirs[i]))
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/skillvault/skillvault/internal/database"
 	"github.com/skillvault/skillvault/internal/embedded"
@@ -39,18 +40,21 @@ func embeddedEnv(e *env) *embedded.Env {
 	return embedded.Open(h, e.getenv("SKILLVAULT_FAST_DB") == "1", e.log)
 }
 
-// resolve finds the database, starting the embedded cluster when there is
-// no DATABASE_URL.
-func resolve(ctx context.Context, e *env) (*target, error) {
+// resolve finds the database: DATABASE_URL, or the embedded cluster in
+// the data folder. Only the commands that set up a deployment (serve, db
+// start, migrate) pass create; every other command refuses to make a
+// cluster as a side effect of running in the wrong folder. A cluster that
+// was stopped is started for the command and stopped again when it ends,
+// so nothing is left running that was not running before.
+func resolve(ctx context.Context, e *env, create bool) (*target, error) {
 	if u := e.getenv("DATABASE_URL"); u != "" {
 		return &target{appURL: u, ownerURL: e.getenv("SKILLVAULT_OWNER_URL"), adminURL: e.getenv("SKILLVAULT_ADMIN_URL")}, nil
 	}
-	emb := embeddedEnv(e)
-	if err := emb.Start(ctx); err != nil {
+	emb, err := startEmbedded(ctx, e, create)
+	if err != nil {
 		return nil, err
 	}
 	t := &target{emb: emb, adminURL: emb.AdminURL()}
-	var err error
 	if t.appURL, err = emb.AppURL(); err != nil {
 		return nil, err
 	}
@@ -58,6 +62,44 @@ func resolve(ctx context.Context, e *env) (*target, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// errNoData tells a person where the command looked for the embedded
+// database and how to point it at the right one.
+func errNoData(e *env) error {
+	h, _ := filepath.Abs(home(e))
+	return fmt.Errorf("no Skillvault data in %s; run it where you ran `make run`, or set SKILLVAULT_HOME (or DATABASE_URL for your own PostgreSQL)", h)
+}
+
+// startEmbedded starts the embedded cluster, creating it only when create
+// is set, and arranges for it to be stopped when the command ends if this
+// command is what started it.
+func startEmbedded(ctx context.Context, e *env, create bool) (*embedded.Env, error) {
+	emb := embeddedEnv(e)
+	st, err := emb.Cluster().Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Initialized && !create {
+		return nil, errNoData(e)
+	}
+	if err := emb.Start(ctx); err != nil {
+		return nil, err
+	}
+	if !st.Running {
+		e.atExit(func() {
+			// The command's context may be cancelled (Ctrl-C): stop with
+			// a fresh one.
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := emb.Stop(sctx); err != nil {
+				e.log.Warn("could not stop the embedded PostgreSQL", "err", err)
+				return
+			}
+			e.log.Info("stopped the embedded PostgreSQL this command started", "data", emb.Cluster().DataDir())
+		})
+	}
+	return emb, nil
 }
 
 func (t *target) migrate(ctx context.Context, e *env) error {
@@ -79,7 +121,7 @@ func (t *target) owner(ctx context.Context) (*database.Owner, error) {
 
 // withOwner resolves the database and runs fn with an owner connection.
 func withOwner(ctx context.Context, e *env, fn func(*database.Owner) int) int {
-	t, err := resolve(ctx, e)
+	t, err := resolve(ctx, e, false)
 	if err != nil {
 		return fail(e, "%v", err)
 	}
@@ -162,15 +204,34 @@ func dbURL(ctx context.Context, e *env, args []string) int {
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
-	t, err := resolve(ctx, e)
+	if u := e.getenv("DATABASE_URL"); u != "" {
+		if *owner {
+			u = e.getenv("SKILLVAULT_OWNER_URL")
+		}
+		fmt.Fprintln(e.stdout, u)
+		return exitOK
+	}
+	// A URL needs no running server: it is the stored port and password.
+	emb := embeddedEnv(e)
+	st, err := emb.Cluster().Status(ctx)
 	if err != nil {
 		return fail(e, "%v", err)
 	}
-	u := t.appURL
+	if !st.Initialized {
+		return fail(e, "%v", errNoData(e))
+	}
+	get := emb.AppURL
 	if *owner {
-		u = t.ownerURL
+		get = emb.OwnerURL
+	}
+	u, err := get()
+	if err != nil {
+		return fail(e, "%v", err)
 	}
 	fmt.Fprintln(e.stdout, u)
+	if !st.Running {
+		fmt.Fprintln(e.stderr, "note: the embedded PostgreSQL is stopped; start it with: skillvault db start")
+	}
 	return exitOK
 }
 
@@ -179,7 +240,7 @@ func migrate(ctx context.Context, e *env, args []string) int {
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
-	t, err := resolve(ctx, e)
+	t, err := resolve(ctx, e, true)
 	if err != nil {
 		return fail(e, "%v", err)
 	}

@@ -234,9 +234,9 @@ func install(ctx context.Context, e *env, args []string) int {
   skillvault install pdf-tools --agent cursor --force        # overwrite local changes
 
 Agents and their folders (in the home folder, or in the project with --project):
-  claude                          .claude/skills/NAME
-  codex, gemini, copilot, opencode .agents/skills/NAME
-  cursor                          .cursor/skills/NAME
+  claude                             .claude/skills/NAME
+  codex, gemini, copilot, opencode   .agents/skills/NAME
+  cursor                             .cursor/skills/NAME
 
 Every file is verified before anything is written. A copy changed since it
 was installed (or not installed by skillvault) is only overwritten with

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -29,6 +30,18 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	log            *slog.Logger
+	cleanups       []func()
+}
+
+// atExit runs fn when the command has finished, whatever its outcome.
+func (e *env) atExit(fn func()) { e.cleanups = append(e.cleanups, fn) }
+
+// runCleanups runs the atExit functions, last registered first.
+func (e *env) runCleanups() {
+	for i := len(e.cleanups) - 1; i >= 0; i-- {
+		e.cleanups[i]()
+	}
+	e.cleanups = nil
 }
 
 type command struct {
@@ -71,6 +84,7 @@ func run(ctx context.Context, e *env, args []string) int {
 	for _, c := range byLength {
 		words := strings.Fields(c.name)
 		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == c.name {
+			defer e.runCleanups()
 			return c.run(ctx, e, args[len(words):])
 		}
 	}
@@ -119,29 +133,74 @@ Start here:
 `)
 }
 
-// newFlags makes a flag set whose --help shows the command's usage and
-// examples.
+// newFlags makes a flag set whose --help shows the command's usage, its
+// flags and examples, and whose usage errors show one line: the synopsis
+// and where the rest is.
 func newFlags(e *env, name, synopsis, examples string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: skillvault %s %s\nRun \"skillvault %s --help\" for its flags and examples.\n", name, synopsis, name)
+	}
+	help := func() {
 		fmt.Fprintf(e.stderr, "Usage: skillvault %s %s\n", name, synopsis)
 		var has bool
 		fs.VisitAll(func(*flag.Flag) { has = true })
 		if has {
 			fmt.Fprintln(e.stderr, "\nFlags:")
-			fs.PrintDefaults()
+			printFlags(e.stderr, fs)
 		}
 		if examples != "" {
 			fmt.Fprintf(e.stderr, "\nExamples:\n%s\n", examples)
 		}
 	}
+	helps.Store(fs, help)
 	return fs
+}
+
+// helps holds each flag set's full help; the flag package itself only
+// knows one usage function, which it calls for errors and -help alike.
+var helps sync.Map // *flag.FlagSet → func()
+
+// printFlags lists the flags as the synopses write them (--name, not the
+// flag package's -name).
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		kind, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if kind != "" {
+			line += " " + kind
+		}
+		fmt.Fprintf(w, "%s\n    \t%s", line, strings.ReplaceAll(usage, "\n", "\n    \t"))
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			fmt.Fprintf(w, " (default %q)", f.DefValue)
+		}
+		fmt.Fprintln(w)
+	})
+}
+
+// wantsHelp reports whether args ask for help before any "--".
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help", "--h":
+			return true
+		}
+	}
+	return false
 }
 
 // parse parses flags and reports whether the command should go on; code is
 // the exit code when it should not.
 func parse(fs *flag.FlagSet, args []string) (ok bool, code int) {
+	if wantsHelp(args) {
+		if h, ok := helps.Load(fs); ok {
+			h.(func())()
+			return false, exitOK
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return false, exitOK

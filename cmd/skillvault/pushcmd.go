@@ -61,24 +61,37 @@ status is 1 when any folder failed; the others are still pushed.`)
 		return fail(e, "push: %v", err)
 	}
 	results := []pushResult{}
-	failed := false
+	// A skill's name is its folder's name, so the folders give the
+	// width of the name column before anything is uploaded.
+	width := 0
+	for _, dir := range dirs {
+		width = max(width, len(filepath.Base(filepath.Clean(dir))))
+	}
+	counts := map[string]int{}
 	for _, dir := range dirs {
 		r := pushOne(ctx, c, dir, !*draft, *visibility)
 		results = append(results, r)
-		if r.Result == "failed" {
-			failed = true
-		}
+		counts[r.Result]++
 		if !*asJSON {
-			printPush(e, r)
+			printPush(e, r, width)
 		}
 	}
 	if *asJSON {
 		printJSON(e.stdout, results)
+	} else if len(dirs) > 1 {
+		fmt.Fprintln(e.stdout, pushSummary(len(dirs), counts))
 	}
-	if failed {
+	if counts["failed"] > 0 {
 		return exitFail
 	}
 	return exitOK
+}
+
+// pushSummary is the closing line of a push of several folders, e.g.
+// "7 folders: 5 created, 1 updated, 1 unchanged, 0 refused".
+func pushSummary(n int, counts map[string]int) string {
+	return fmt.Sprintf("%d folders: %d created, %d updated, %d unchanged, %d refused",
+		n, counts["created"], counts["updated"], counts["unchanged"], counts["failed"])
 }
 
 // pushOne validates, zips and uploads one folder.
@@ -154,7 +167,7 @@ func describeNoProblems(err error) string {
 	return describe(err)
 }
 
-func printPush(e *env, r pushResult) {
+func printPush(e *env, r pushResult, width int) {
 	if r.Result == "failed" {
 		fmt.Fprintf(e.stderr, "skillvault: push %s: %s\n", r.Dir, r.Error)
 		for _, p := range r.Problems {
@@ -162,7 +175,7 @@ func printPush(e *env, r pushResult) {
 		}
 		return
 	}
-	fmt.Fprintf(e.stdout, "%-9s  %s  version %d  %s  %s\n", r.Result, r.Name, r.Version, r.Digest, r.Status)
+	fmt.Fprintf(e.stdout, "%-9s  %-*s  version %-3d  %s  %s\n", r.Result, width, r.Name, r.Version, r.Digest, r.Status)
 	if len(r.Similar) > 0 {
 		fmt.Fprintf(e.stderr, "note: %s looks like existing skills: %s\n", r.Name, strings.Join(r.Similar, ", "))
 	}

@@ -19,7 +19,7 @@ func reindex(ctx context.Context, e *env, args []string) int {
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
-	t, err := resolve(ctx, e)
+	t, err := resolve(ctx, e, false)
 	if err != nil {
 		return fail(e, "%v", err)
 	}

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -36,7 +39,7 @@ func serve(ctx context.Context, e *env, args []string) int {
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
-	t, err := resolve(ctx, e)
+	t, err := resolve(ctx, e, true)
 	if err != nil {
 		return fail(e, "%v", err)
 	}
@@ -130,7 +133,7 @@ func serve(ctx context.Context, e *env, args []string) int {
 	}
 	fmt.Fprintf(e.stdout, "Skillvault is running at %s (API: %s/api/v1, MCP: %s/mcp, health: %s/healthz). Press Ctrl-C to stop.\n", url, url, url, url)
 	if t.emb != nil {
-		fmt.Fprintf(e.stdout, "To sign in to the web UI, get a one-time link: skillvault user login-link --tenant default --email %s\n", bootstrapEmail)
+		fmt.Fprintf(e.stdout, "To sign in to the web UI, get a one-time link: %s user login-link --tenant default --email %s\nCtrl-C also stops the embedded PostgreSQL if this command started it.\n", selfCommand(), bootstrapEmail)
 	}
 	e.log.Info("listening", "addr", ln.Addr().String())
 	if err := srv.Run(ctx, ln); err != nil {
@@ -171,18 +174,25 @@ func bootstrap(ctx context.Context, e *env, t *target, svc *service.Service, url
 	if err != nil {
 		return err
 	}
-	never := 0
-	k, err := svc.CreateKey(ctx, sys, u.ID, service.NewKey{Name: "bootstrap admin key", Scopes: []string{"read", "write", "admin"}, ExpiresInDays: &never})
+	// The bootstrap key expires like every other key of the tenant: a
+	// key that never expires is the one most likely to leak unnoticed.
+	k, err := svc.CreateKey(ctx, sys, u.ID, service.NewKey{Name: "bootstrap admin key", Scopes: []string{"read", "write", "admin"}})
 	if err != nil {
 		return err
 	}
+	expiry := "never expires"
+	if k.ExpiresAt != nil {
+		expiry = "expires " + k.ExpiresAt.UTC().Format("2 Jan 2006") + "; make another with: ./bin/skillvault key create --tenant default --user " + bootstrapEmail + " --scopes read,write,admin"
+	}
+	data, _ := filepath.Abs(home(e))
 	link, err := svc.CreateLoginLink(ctx, sys, u.ID)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, `
 First start: created tenant "default" with admin %s.
-Admin API key (shown once; store it now):
+Data folder (the embedded database; run later commands here or set SKILLVAULT_HOME): %s
+Admin API key (shown once; store it now; %s):
 
 %s
 
@@ -191,8 +201,8 @@ Sign in to the web UI (one-time link, valid %d minutes):
 
 %s%s
 
-Later: skillvault user login-link --tenant default --email %s
-`, bootstrapEmail, k.Secret, k.Secret, url, int(service.LoginLinkTTL.Minutes()), url, link, bootstrapEmail)
+Later: %s user login-link --tenant default --email %s
+`, bootstrapEmail, data, expiry, k.Secret, k.Secret, url, int(service.LoginLinkTTL.Minutes()), url, link, selfCommand(), bootstrapEmail)
 	return nil
 }
 
@@ -207,4 +217,25 @@ func publicURL(e *env, addr *net.TCPAddr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+}
+
+// selfCommand is how a person in the current folder runs this binary
+// again: ./bin/skillvault after `make run`, else its absolute path, or
+// plain "skillvault" when it was found on PATH.
+func selfCommand() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "skillvault"
+	}
+	if p, err := exec.LookPath("skillvault"); err == nil {
+		if abs, _ := filepath.Abs(p); abs == exe {
+			return "skillvault"
+		}
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, exe); err == nil && !strings.HasPrefix(rel, "..") {
+			return "./" + rel
+		}
+	}
+	return exe
 }

@@ -17,7 +17,7 @@ func init() {
 
 // tenantService opens the app pool and a system actor for a tenant slug.
 func tenantService(ctx context.Context, e *env, slug string) (*service.Service, service.Actor, func(), error) {
-	t, err := resolve(ctx, e)
+	t, err := resolve(ctx, e, false)
 	if err != nil {
 		return nil, service.Actor{}, nil, err
 	}

@@ -434,7 +434,7 @@ func TestBadBundles(t *testing.T) {
 		{"tar.gz bomb", []body{{"application/gzip", tarGzBomb(t)}}, 400, bundleType, "SKILL.md"},
 		{"duplicate paths", both(skill, entry{Name: "a.md", Data: []byte("1")}, entry{Name: "a.md", Data: []byte("2")}), 400, bundleType, "more than once"},
 		{"not an archive", []body{{"application/zip", []byte("this is not a zip")}, {"application/gzip", []byte("nor a gzip")}}, 400, bundleType, ""},
-		{"empty body", []body{{"application/zip", nil}}, 400, bundleType, ""},
+		{"empty body", []body{{"application/zip", nil}, {"application/gzip", nil}}, 400, bundleType, "the request body is empty"},
 		{"wrong content type", []body{{"text/plain", zipBytes(t, ok)}, {"application/json", []byte(`{"name":"demo"}`)}, {"", zipBytes(t, ok)}},
 			415, "/problems/unsupported-media-type", "multipart/form-data"},
 		{"body over the upload limit", []body{{"application/zip", randomBytes(limit + 1)}, multi(bundle.File{Path: "SKILL.md", Data: randomBytes(limit/2 + 1)}, bundle.File{Path: "b", Data: randomBytes(limit/2 + 1)})},

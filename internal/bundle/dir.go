@@ -124,7 +124,8 @@ func readFile(root *os.Root, p string, max int64) ([]byte, error) {
 
 // Lint checks a skill folder on disk as a publish would, without a server:
 // everything ReadDir and New check, with the folder's name as the expected
-// skill name. It returns nil when the skill is valid.
+// skill name, and the relative links of its Markdown files. It returns nil
+// when the skill is valid.
 func Lint(dir string) []Problem {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -145,6 +146,9 @@ func Lint(dir string) []Problem {
 	} else if err != nil {
 		e.Problems = append(e.Problems, Problems(err)...)
 	}
+	// Links are checked offline only: a dead link is worth fixing, not a
+	// reason for the server to refuse a publication.
+	e.Problems = append(e.Problems, LinkProblems(files)...)
 	return e.Problems
 }
 

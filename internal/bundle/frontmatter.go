@@ -249,20 +249,29 @@ func invalidUTF8Line(data []byte) int {
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // yamlError extracts a line number and a message from a YAML parse error.
-// Some errors of the YAML library carry no line; for those we look for the
-// shortest prefix of the document that fails the same way.
+// The YAML library reports some errors at the line where the enclosing
+// mapping started, not where it went wrong, and some with no line at all;
+// the shortest prefix of the document that fails with the same message
+// ends at the line that is wrong, so that is the line we report.
 func yamlError(err error, yml []byte) (line int, msg string) {
-	s := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(s); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return n, m[2]
+	message := func(err error) (int, string) {
+		s := err.Error()
+		if m := yamlLineRE.FindStringSubmatch(s); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			return n, m[2]
+		}
+		return 0, strings.TrimPrefix(s, "yaml: ")
 	}
-	msg = strings.TrimPrefix(s, "yaml: ")
+	line, msg = message(err)
 	lines := bytes.SplitAfter(yml, []byte("\n"))
 	fails := func(n int) bool {
 		var doc yaml.Node
 		err := yaml.Unmarshal(bytes.Join(lines[:n], nil), &doc)
-		return err != nil && err.Error() == s
+		if err == nil {
+			return false
+		}
+		_, m := message(err)
+		return m == msg
 	}
 	// Binary search assumes a failing prefix keeps failing when it grows,
 	// which holds for the usual mistakes; the result is checked anyway.
@@ -278,7 +287,7 @@ func yamlError(err error, yml []byte) (line int, msg string) {
 	if lo <= len(lines) && fails(lo) {
 		return lo, msg
 	}
-	return 0, msg
+	return line, msg
 }
 
 // yamlHint adds advice for the mistake people make most in frontmatter:

@@ -79,6 +79,10 @@ func TestParseSkillMDErrors(t *testing.T) {
 		{"bad yaml with line", "---\nname: a\ndescription: [x,\n---\n", "SKILL.md:3: frontmatter is not valid YAML"},
 		{"unquoted colon", "---\nname: a\ndescription: Use when: always\n---\n", `SKILL.md:3: frontmatter is not valid YAML: mapping values are not allowed in this context (a value containing ": " must be quoted)`},
 		{"tab indent", "---\nname: a\n\tdescription: b\n---\n", "SKILL.md:3: frontmatter is not valid YAML"},
+		// The YAML library names the line where the mapping began (5);
+		// the mistake is on line 6.
+		{"bad indent in a mapping", "---\nname: a\ndescription: b\nmetadata:\n  x: y\n z: w\n---\n", "SKILL.md:6: frontmatter is not valid YAML: did not find expected key"},
+		{"unclosed list", "---\nname: a\ndescription: b\ntags: [x, y\nlicense: MIT\n---\n", "SKILL.md:4: frontmatter is not valid YAML"},
 		{"uppercase", "---\nname: Foo\ndescription: d\n---\n", `SKILL.md:2: name "Foo" must be lowercase letters, digits and hyphens`},
 		{"underscore", "---\nname: my_skill\ndescription: d\n---\n", `name "my_skill" must be lowercase letters, digits and hyphens`},
 		{"leading hyphen", "---\nname: -foo\ndescription: d\n---\n", `SKILL.md:2: name "-foo" must not start or end with a hyphen`},

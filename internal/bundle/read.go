@@ -34,6 +34,9 @@ func maxArchiveSize(lim Limits) int64 {
 // their first bytes. Anything else is an *Error.
 func ReadArchive(data []byte, lim Limits) (files []File, root string, err error) {
 	switch {
+	case len(data) == 0:
+		// Most often a file name that did not exist (curl sends nothing).
+		return nil, "", problemf("", 0, "the request body is empty: send the bundle's zip or tar.gz bytes (curl: --data-binary @file, and check that the file exists)")
 	case bytes.HasPrefix(data, []byte("PK\x03\x04")) || bytes.HasPrefix(data, []byte("PK\x05\x06")):
 		return ReadZip(data, lim)
 	case bytes.HasPrefix(data, []byte{0x1f, 0x8b}) || isTar(data):
