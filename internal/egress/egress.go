@@ -143,7 +143,7 @@ func (c *Client) PostJSON(ctx context.Context, url, key string, body []byte, max
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, &Error{Category: fmt.Sprintf("provider answered %d", resp.StatusCode), Status: resp.StatusCode,
-			err: fmt.Errorf("%s: %s", resp.Status, trimBody(data))}
+			err: fmt.Errorf("%s: %s", resp.Status, TrimBody(data))}
 	}
 	if int64(len(data)) > max {
 		return nil, &Error{Category: TooLarge, err: fmt.Errorf("answer larger than %d bytes", max)}
@@ -163,8 +163,9 @@ func requestError(ctx context.Context, err error) error {
 	return &Error{Category: Unreachable, err: err}
 }
 
-// trimBody makes a response body fit in a log line.
-func trimBody(b []byte) string {
+// TrimBody makes a response body fit in a log line. What it returns is
+// for the server log, never for a tenant.
+func TrimBody(b []byte) string {
 	const max = 300
 	s := strings.Join(strings.Fields(string(b)), " ")
 	if s == "" {
@@ -174,4 +175,13 @@ func trimBody(b []byte) string {
 		s = strings.ToValidUTF8(s[:max], "") + "…"
 	}
 	return s
+}
+
+// MustNew is New for options known to be valid; it panics otherwise.
+func MustNew(o Options) *Client {
+	c, err := New(o)
+	if err != nil {
+		panic(err)
+	}
+	return c
 }
