@@ -49,7 +49,11 @@ func providerKey(box *secrets.Box, tenant uuid.UUID, purpose string, sealed []by
 	if box == nil {
 		return "", errNoSecretKey
 	}
-	return box.Open(tenant, purpose, sealed)
+	key, err := box.Open(tenant, purpose, sealed)
+	if err != nil {
+		return "", &Error{Kind: Unavailable, Msg: "the stored " + purpose + " cannot be decrypted by this server (its SKILLVAULT_SECRET_KEY changed?); set the key again"}
+	}
+	return key, nil
 }
 
 var errNoSecretKey = &Error{Kind: Invalid, Msg: "this server cannot store or use tenants' own provider API keys: " +
