@@ -2,10 +2,6 @@ package archtest
 
 import (
 	"go/ast"
-	"go/parser"
-	"go/token"
-	"io/fs"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,30 +29,18 @@ var outboundAPIs = map[string]map[string]bool{
 // goes through internal/egress (address checks, no redirects, categories
 // of errors). A new client anywhere else fails here.
 func TestOnlyEgressCallsOut(t *testing.T) {
-	root := repoRoot(t)
-	checked := 0
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+	checked := func(rel string) bool {
+		if strings.HasSuffix(rel, "_test.go") {
+			return false
 		}
-		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata" || d.Name() == ".skillvault") {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		rel, _ := filepath.Rel(root, path)
-		rel = filepath.ToSlash(rel)
 		for p := range outboundAllowed {
 			if strings.HasPrefix(rel, p) {
-				return nil
+				return false
 			}
 		}
-		checked++
-		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
-		if err != nil {
-			return err
-		}
+		return true
+	}
+	walkGo(t, checked, func(rel string, f *ast.File) {
 		names := map[string]string{} // local name → import path
 		for _, imp := range f.Imports {
 			p, _ := strconv.Unquote(imp.Path.Value)
@@ -80,12 +64,5 @@ func TestOnlyEgressCallsOut(t *testing.T) {
 			}
 			return true
 		})
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if checked == 0 {
-		t.Fatal("no Go files were checked")
-	}
 }

@@ -39,8 +39,6 @@ type Options struct {
 	ConnectTimeout time.Duration
 	// Timeout bounds a whole request, answer included; default 2 min.
 	Timeout time.Duration
-	// Resolver looks names up; nil means the system's.
-	Resolver *net.Resolver
 }
 
 // ParseList splits a comma-separated setting such as SKILLVAULT_EGRESS_ALLOW.
@@ -71,7 +69,7 @@ func New(o Options) (*Client, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 2 * time.Minute
 	}
-	d := &dialer{allow: allow, plain: net.Dialer{Timeout: o.ConnectTimeout, Resolver: o.Resolver}}
+	d := &dialer{allow: allow, plain: net.Dialer{Timeout: o.ConnectTimeout}}
 	d.checked = d.plain
 	d.checked.Control = d.control
 	t := http.DefaultTransport.(*http.Transport).Clone()
