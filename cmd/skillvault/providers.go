@@ -22,12 +22,18 @@ func providerOptions(e *env, t *target) (service.Options, error) {
 	if err != nil {
 		return service.Options{}, err
 	}
-	return service.Options{
+	opt := service.Options{
 		Egress:  client,
 		Secrets: box,
 		Embed:   service.EmbedConfig{URLs: egress.ParseList(e.getenv("SKILLVAULT_EMBEDDING_URL")), APIKey: e.getenv("SKILLVAULT_EMBEDDING_API_KEY")},
 		LLM:     service.LLMConfig{URLs: egress.ParseList(e.getenv("SKILLVAULT_LLM_URL")), APIKey: e.getenv("SKILLVAULT_LLM_API_KEY")},
-	}, nil
+	}
+	for name, p := range map[string]service.ProviderConfig{"SKILLVAULT_EMBEDDING": opt.Embed, "SKILLVAULT_LLM": opt.LLM} {
+		if p.APIKey != "" && len(p.URLs) == 0 {
+			e.log.Warn(name + "_API_KEY is set without " + name + "_URL: the key is sent to no endpoint (it goes only to the operator's own)")
+		}
+	}
+	return opt, nil
 }
 
 // secretBox is SKILLVAULT_SECRET_KEY; the embedded deployment makes one
