@@ -37,7 +37,12 @@ func reindex(ctx context.Context, e *env, args []string) int {
 		return fail(e, "%v", err)
 	}
 	defer db.Close()
-	svc := service.New(db, service.Options{Logger: e.log, Embed: service.EmbedConfig{OpenAIKey: e.getenv("SKILLVAULT_EMBEDDING_API_KEY")}})
+	opts, err := providerOptions(e, t)
+	if err != nil {
+		return fail(e, "%v", err)
+	}
+	opts.Logger = e.log
+	svc := service.New(db, opts)
 	found, failed := false, 0
 	for _, tn := range tenants {
 		if *slug != "" && tn.Slug != *slug {

@@ -91,9 +91,12 @@ func serve(ctx context.Context, e *env, args []string) int {
 		return fail(e, "refusing to serve: %v", err)
 	}
 
-	svc := service.New(db, service.Options{Logger: e.log,
-		Embed: service.EmbedConfig{OpenAIKey: e.getenv("SKILLVAULT_EMBEDDING_API_KEY")},
-		LLM:   service.LLMConfig{APIKey: e.getenv("SKILLVAULT_LLM_API_KEY")}})
+	opts, err := providerOptions(e, t)
+	if err != nil {
+		return fail(e, "%v", err)
+	}
+	opts.Logger = e.log
+	svc := service.New(db, opts)
 	go svc.RunEmbedder(ctx, 2*time.Second)
 	go svc.RunAuthListener(ctx)
 	srv := server.New(svc, server.Config{Addr: *addr, BaseDomain: strings.ToLower(*base), Logger: e.log, RateLimit: *rateLimit, MaxUploadBytes: *maxUpload << 20, Ready: checkVerified})

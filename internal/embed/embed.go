@@ -13,9 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/http"
 	"strings"
 	"time"
+
+	"github.com/skillvault/skillvault/internal/egress"
 )
 
 // Embedder turns texts into vectors, one per text, in order.
@@ -33,7 +34,7 @@ type Config struct {
 	Provider   string        // "builtin" (default when empty), "ollama" or "openai"
 	URL        string        // base URL of the remote server, e.g. http://localhost:11434
 	Model      string        // remote model name
-	APIKey     string        // sent as a Bearer token to OpenAI-compatible servers when set
+	APIKey     string        // sent as a Bearer token when set
 	Timeout    time.Duration // per request; DefaultTimeout when zero
 	Dimensions int           // expected vector length; 0 accepts what the first answer gives
 }
@@ -47,10 +48,10 @@ const DefaultTimeout = 30 * time.Second
 // requests keep each one inside its timeout.
 const MaxBatch = 64
 
-// New returns the Embedder that cfg describes. hc is used by remote
-// providers; nil means a new client with no overall timeout (each request
-// is still bounded by cfg.Timeout).
-func New(cfg Config, hc *http.Client) (Embedder, error) {
+// New returns the Embedder that cfg describes. Remote providers call
+// through hc; nil means an egress client that reaches public addresses
+// only. Each request is bounded by cfg.Timeout.
+func New(cfg Config, hc *egress.Client) (Embedder, error) {
 	provider := strings.ToLower(strings.TrimSpace(cfg.Provider))
 	if cfg.Timeout < 0 {
 		return nil, fmt.Errorf("embed: negative timeout %v", cfg.Timeout)

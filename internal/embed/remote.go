@@ -1,18 +1,17 @@
 package embed
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/skillvault/skillvault/internal/egress"
 )
 
 // maxResponseBytes bounds how much of an answer is read: 64 texts of a
@@ -30,43 +29,31 @@ type remote struct {
 	apiKey   string
 	timeout  time.Duration
 	want     int // configured dimensions, 0 if not configured
-	hc       *http.Client
+	hc       *egress.Client
 
 	mu   sync.Mutex
 	seen int // dimensions of the first answer, 0 until then
 }
 
-func newRemote(provider string, cfg Config, hc *http.Client) (*remote, error) {
+func newRemote(provider string, cfg Config, hc *egress.Client) (*remote, error) {
 	if strings.TrimSpace(cfg.URL) == "" {
 		return nil, fmt.Errorf("embed: %s provider needs a URL", provider)
 	}
 	if strings.TrimSpace(cfg.Model) == "" {
 		return nil, fmt.Errorf("embed: %s provider needs a model", provider)
 	}
-	u, err := url.Parse(strings.TrimSpace(cfg.URL))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("embed: %s provider: URL %q is not an absolute http(s) URL", provider, cfg.URL)
-	}
-	base := strings.TrimRight(u.String(), "/")
-	var endpoint string
-	switch provider {
-	case "ollama":
-		endpoint = base + "/api/embed"
-	case "openai":
-		// Users paste either the server root or the documented base URL
-		// that already ends in /v1; accept both without doubling it.
-		if strings.HasSuffix(base, "/v1") {
-			endpoint = base + "/embeddings"
-		} else {
-			endpoint = base + "/v1/embeddings"
-		}
+	endpoint, err := Endpoint(provider, cfg.URL)
+	if err != nil {
+		return nil, err
 	}
 	timeout := cfg.Timeout
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
 	if hc == nil {
-		hc = &http.Client{}
+		if hc, err = egress.New(egress.Options{}); err != nil {
+			return nil, err
+		}
 	}
 	return &remote{
 		provider: provider,
@@ -77,6 +64,27 @@ func newRemote(provider string, cfg Config, hc *http.Client) (*remote, error) {
 		want:     cfg.Dimensions,
 		hc:       hc,
 	}, nil
+}
+
+// Endpoint is where a provider at base URL u is asked for embeddings.
+func Endpoint(provider, u string) (string, error) {
+	p, err := url.Parse(strings.TrimSpace(u))
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return "", fmt.Errorf("embed: %s provider: URL %q is not an absolute http(s) URL", provider, u)
+	}
+	base := strings.TrimRight(p.String(), "/")
+	switch provider {
+	case "ollama":
+		return base + "/api/embed", nil
+	case "openai":
+		// Users paste either the server root or the documented base URL
+		// that already ends in /v1; accept both without doubling it.
+		if strings.HasSuffix(base, "/v1") {
+			return base + "/embeddings", nil
+		}
+		return base + "/v1/embeddings", nil
+	}
+	return "", fmt.Errorf("embed: unknown provider %q (want ollama or openai)", provider)
 }
 
 func (r *remote) Model() string { return r.model }
@@ -110,13 +118,13 @@ func (r *remote) embedBatch(ctx context.Context, texts []string) ([][]float32, e
 		return nil, err
 	}
 	if len(raw) != len(texts) {
-		return nil, r.errorf("sent %d texts, got %d vectors", len(texts), len(raw))
+		return nil, r.errorf("%w", egress.InvalidResponse("sent %d texts, got %d vectors", len(texts), len(raw)))
 	}
 	vecs := make([][]float32, len(raw))
 	for i, rv := range raw {
 		v, err := r.check(rv)
 		if err != nil {
-			return nil, r.errorf("vector %d: %w", i, err)
+			return nil, r.errorf("%w", egress.InvalidResponse("vector %d: %w", i, err))
 		}
 		vecs[i] = v
 	}
@@ -170,29 +178,14 @@ func (r *remote) post(ctx context.Context, texts []string) ([][]float64, error) 
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.endpoint, bytes.NewReader(body))
+	data, err := r.hc.PostJSON(ctx, r.endpoint, r.apiKey, body, maxResponseBytes)
+	if egress.Category(err) == egress.TimedOut {
+		// "context deadline exceeded" alone does not tell an operator
+		// which knob to turn.
+		return nil, r.errorf("POST %s: timed out after %v: %w", r.endpoint, r.timeout, err)
+	}
 	if err != nil {
-		return nil, r.errorf("build request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	if r.apiKey != "" && r.provider == "openai" {
-		req.Header.Set("Authorization", "Bearer "+r.apiKey)
-	}
-	resp, err := r.hc.Do(req)
-	if err != nil {
-		return nil, r.requestError(ctx, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	if err != nil {
-		return nil, r.requestError(ctx, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, r.errorf("POST %s: %s: %s", r.endpoint, resp.Status, trimBody(data))
-	}
-	if len(data) > maxResponseBytes {
-		return nil, r.errorf("POST %s: response larger than %d bytes", r.endpoint, maxResponseBytes)
+		return nil, r.errorf("POST %s: %w", r.endpoint, err)
 	}
 	var vecs [][]float64
 	if r.provider == "ollama" {
@@ -201,18 +194,9 @@ func (r *remote) post(ctx context.Context, texts []string) ([][]float64, error) 
 		vecs, err = decodeOpenAI(data)
 	}
 	if err != nil {
-		return nil, r.errorf("POST %s: %w", r.endpoint, err)
+		return nil, r.errorf("POST %s: %w", r.endpoint, egress.InvalidResponse("%w", err))
 	}
 	return vecs, nil
-}
-
-// requestError names a timeout as such: "context deadline exceeded" alone
-// does not tell an operator which knob to turn.
-func (r *remote) requestError(ctx context.Context, err error) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return r.errorf("POST %s: timed out after %v: %w", r.endpoint, r.timeout, err)
-	}
-	return r.errorf("POST %s: %w", r.endpoint, err)
 }
 
 func (r *remote) errorf(format string, args ...any) error {
@@ -225,13 +209,13 @@ func decodeOllama(data []byte) ([][]float64, error) {
 		Error      string      `json:"error"`
 	}
 	if err := json.Unmarshal(data, &resp); err != nil {
-		return nil, fmt.Errorf("decode response: %w (body: %s)", err, trimBody(data))
+		return nil, fmt.Errorf("decode response: %w (body: %s)", err, egress.TrimBody(data))
 	}
 	if resp.Error != "" {
 		return nil, fmt.Errorf("server error: %s", resp.Error)
 	}
 	if resp.Embeddings == nil {
-		return nil, fmt.Errorf("response has no \"embeddings\" (body: %s)", trimBody(data))
+		return nil, fmt.Errorf("response has no \"embeddings\" (body: %s)", egress.TrimBody(data))
 	}
 	return resp.Embeddings, nil
 }
@@ -244,10 +228,10 @@ func decodeOpenAI(data []byte) ([][]float64, error) {
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(data, &resp); err != nil {
-		return nil, fmt.Errorf("decode response: %w (body: %s)", err, trimBody(data))
+		return nil, fmt.Errorf("decode response: %w (body: %s)", err, egress.TrimBody(data))
 	}
 	if resp.Data == nil {
-		return nil, fmt.Errorf("response has no \"data\" (body: %s)", trimBody(data))
+		return nil, fmt.Errorf("response has no \"data\" (body: %s)", egress.TrimBody(data))
 	}
 	// The API documents that data is ordered by index, but says so
 	// explicitly with the field; trust the field, and insist each index
@@ -271,22 +255,3 @@ func decodeOpenAI(data []byte) ([][]float64, error) {
 	}
 	return out, nil
 }
-
-// trimBody makes a response body fit in an error message.
-func trimBody(b []byte) string {
-	const max = 300
-	s := strings.Join(strings.Fields(string(b)), " ")
-	if s == "" {
-		return "(empty body)"
-	}
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/skillvault/skillvault/internal/egress"
 )
 
 // fakeVector is what the test servers return for a text: distinct per
@@ -104,9 +106,13 @@ func openAIOK(dims int) func(http.ResponseWriter, *http.Request, embedRequest) {
 	}
 }
 
+// loopback is the client of these tests: their servers listen on
+// 127.0.0.1, which a provider URL reaches only when the operator allows it.
+var loopback = egress.MustNew(egress.Options{Allow: []string{"127.0.0.1"}})
+
 func mustNew(t *testing.T, cfg Config) Embedder {
 	t.Helper()
-	e, err := New(cfg, nil)
+	e, err := New(cfg, loopback)
 	if err != nil {
 		t.Fatalf("New(%+v): %v", cfg, err)
 	}
@@ -256,27 +262,28 @@ func TestRemoteErrors(t *testing.T) {
 		dims     int
 		handle   handler
 		want     []string // substrings of the error
+		category string   // all a tenant may see of it
 	}{
-		{"ollama 500", "ollama", 0, reply(500, `{"error":"model \"m\" not found, try pulling it first"}`), []string{"500", "not found, try pulling"}},
-		{"openai 401", "openai", 0, reply(401, `{"error":{"message":"Incorrect API key provided"}}`), []string{"401", "Incorrect API key"}},
-		{"openai 500 long body", "openai", 0, reply(500, strings.Repeat("overloaded ", 500)), []string{"500", "overloaded", "…"}},
-		{"ollama bad JSON", "ollama", 0, reply(200, `{"embeddings": [[1, 2,`), []string{"decode response"}},
-		{"openai bad JSON", "openai", 0, reply(200, `<html>proxy error</html>`), []string{"decode response", "proxy error"}},
-		{"ollama no embeddings", "ollama", 0, reply(200, `{}`), []string{`no "embeddings"`}},
-		{"openai no data", "openai", 0, reply(200, `{"object":"list"}`), []string{`no "data"`}},
-		{"ollama wrong count", "ollama", 0, ollamaWith([][]float64{{1, 2}}), []string{"sent 2 texts, got 1 vectors"}},
-		{"openai wrong count", "openai", 0, openAIWith([]openAIItem{{Index: 0, Embedding: []float64{1}}, {Index: 1, Embedding: []float64{1}}, {Index: 2, Embedding: []float64{1}}}), []string{"sent 2 texts, got 3 vectors"}},
-		{"openai index out of range", "openai", 0, openAIWith([]openAIItem{{Index: 0, Embedding: []float64{1}}, {Index: 5, Embedding: []float64{1}}}), []string{"index 5", "outside 0..1"}},
-		{"openai duplicate index", "openai", 0, openAIWith([]openAIItem{{Index: 1, Embedding: []float64{1}}, {Index: 1, Embedding: []float64{1}}}), []string{"index 1 appears twice"}},
-		{"ollama configured dims", "ollama", 8, ollamaOK(4), []string{"got 4 dimensions, configured 8"}},
-		{"openai configured dims", "openai", 8, openAIOK(4), []string{"got 4 dimensions, configured 8"}},
-		{"ollama ragged", "ollama", 0, ollamaWith([][]float64{{1, 2, 3}, {1, 2}}), []string{"vector 1", "got 2 dimensions, earlier answers had 3"}},
-		{"ollama overflow", "ollama", 0, ollamaWith([][]float64{{1, 2}, {1e39, 1}}), []string{"vector 1", "not a finite float32"}},
-		{"ollama zero vector", "ollama", 0, ollamaWith([][]float64{{1, 2}, {0, 0}}), []string{"vector 1", "zero vector"}},
-		{"ollama empty vector", "ollama", 0, ollamaWith([][]float64{{1, 2}, {}}), []string{"vector 1", "empty vector"}},
-		{"ollama server error field", "ollama", 0, reply(200, `{"error":"input too long"}`), []string{"input too long"}},
-		{"ollama timeout", "ollama", 0, sleep, []string{"timed out after 100ms"}},
-		{"openai timeout", "openai", 0, sleep, []string{"timed out after 100ms"}},
+		{"ollama 500", "ollama", 0, reply(500, `{"error":"model \"m\" not found, try pulling it first"}`), []string{"500", "not found, try pulling"}, "provider answered 500"},
+		{"openai 401", "openai", 0, reply(401, `{"error":{"message":"Incorrect API key provided"}}`), []string{"401", "Incorrect API key"}, "provider answered 401"},
+		{"openai 500 long body", "openai", 0, reply(500, strings.Repeat("overloaded ", 500)), []string{"500", "overloaded", "…"}, "provider answered 500"},
+		{"ollama bad JSON", "ollama", 0, reply(200, `{"embeddings": [[1, 2,`), []string{"decode response"}, egress.Invalid},
+		{"openai bad JSON", "openai", 0, reply(200, `<html>proxy error</html>`), []string{"decode response", "proxy error"}, egress.Invalid},
+		{"ollama no embeddings", "ollama", 0, reply(200, `{}`), []string{`no "embeddings"`}, egress.Invalid},
+		{"openai no data", "openai", 0, reply(200, `{"object":"list"}`), []string{`no "data"`}, egress.Invalid},
+		{"ollama wrong count", "ollama", 0, ollamaWith([][]float64{{1, 2}}), []string{"sent 2 texts, got 1 vectors"}, egress.Invalid},
+		{"openai wrong count", "openai", 0, openAIWith([]openAIItem{{Index: 0, Embedding: []float64{1}}, {Index: 1, Embedding: []float64{1}}, {Index: 2, Embedding: []float64{1}}}), []string{"sent 2 texts, got 3 vectors"}, egress.Invalid},
+		{"openai index out of range", "openai", 0, openAIWith([]openAIItem{{Index: 0, Embedding: []float64{1}}, {Index: 5, Embedding: []float64{1}}}), []string{"index 5", "outside 0..1"}, egress.Invalid},
+		{"openai duplicate index", "openai", 0, openAIWith([]openAIItem{{Index: 1, Embedding: []float64{1}}, {Index: 1, Embedding: []float64{1}}}), []string{"index 1 appears twice"}, egress.Invalid},
+		{"ollama configured dims", "ollama", 8, ollamaOK(4), []string{"got 4 dimensions, configured 8"}, egress.Invalid},
+		{"openai configured dims", "openai", 8, openAIOK(4), []string{"got 4 dimensions, configured 8"}, egress.Invalid},
+		{"ollama ragged", "ollama", 0, ollamaWith([][]float64{{1, 2, 3}, {1, 2}}), []string{"vector 1", "got 2 dimensions, earlier answers had 3"}, egress.Invalid},
+		{"ollama overflow", "ollama", 0, ollamaWith([][]float64{{1, 2}, {1e39, 1}}), []string{"vector 1", "not a finite float32"}, egress.Invalid},
+		{"ollama zero vector", "ollama", 0, ollamaWith([][]float64{{1, 2}, {0, 0}}), []string{"vector 1", "zero vector"}, egress.Invalid},
+		{"ollama empty vector", "ollama", 0, ollamaWith([][]float64{{1, 2}, {}}), []string{"vector 1", "empty vector"}, egress.Invalid},
+		{"ollama server error field", "ollama", 0, reply(200, `{"error":"input too long"}`), []string{"input too long"}, egress.Invalid},
+		{"ollama timeout", "ollama", 0, sleep, []string{"timed out after 100ms"}, egress.TimedOut},
+		{"openai timeout", "openai", 0, sleep, []string{"timed out after 100ms"}, egress.TimedOut},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -298,6 +305,9 @@ func TestRemoteErrors(t *testing.T) {
 			}
 			if len(msg) > 700 {
 				t.Errorf("error is %d bytes long; bodies must be trimmed", len(msg))
+			}
+			if got := egress.Public(err).Error(); got != c.category {
+				t.Errorf("tenant sees %q, want %q", got, c.category)
 			}
 		})
 	}
@@ -365,5 +375,24 @@ func TestNewErrors(t *testing.T) {
 		if err != nil || e.Model() != BuiltinModel {
 			t.Errorf("New(provider %q) = %v, %v", p, e, err)
 		}
+	}
+}
+
+// TestRemoteRefusesInternalByDefault: without an allow entry, a provider
+// URL on loopback is refused before any request is sent.
+func TestRemoteRefusesInternalByDefault(t *testing.T) {
+	s := newServer(t, ollamaOK(2))
+	for _, base := range []string{s.URL, strings.Replace(s.URL, "127.0.0.1", "localhost", 1)} {
+		e, err := New(Config{Provider: "ollama", URL: base, Model: "m"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.Embed(context.Background(), []string{"a"})
+		if egress.Category(err) != egress.NotAllowed {
+			t.Errorf("%s: err %v, want %q", base, err, egress.NotAllowed)
+		}
+	}
+	if len(s.requests) != 0 {
+		t.Fatalf("the loopback server got %d requests", len(s.requests))
 	}
 }

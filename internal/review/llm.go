@@ -1,23 +1,19 @@
 package review
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"net"
-	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/skillvault/skillvault/internal/bundle"
+	"github.com/skillvault/skillvault/internal/egress"
 )
 
 // LLM reviews with a chat model behind an OpenAI-compatible
@@ -32,12 +28,12 @@ import (
 type LLM struct {
 	URL    string // server base URL; a trailing /v1 is accepted
 	Model  string
-	APIKey string       // sent as a Bearer token when set
-	Client *http.Client // nil means a client with DefaultLLMTimeout
+	APIKey string         // sent as a Bearer token when set
+	Client *egress.Client // nil means an egress client that reaches public addresses only
 }
 
-// DefaultLLMTimeout bounds a review when LLM.Client is nil. Reviews of
-// large bundles by local models can take a while.
+// DefaultLLMTimeout bounds a review. Reviews of large bundles by local
+// models can take a while.
 const DefaultLLMTimeout = 2 * time.Minute
 
 // Bounds on what is sent and accepted.
@@ -72,13 +68,15 @@ func (l LLM) Review(ctx context.Context, in Input) (Result, error) {
 	if strings.TrimSpace(l.Model) == "" {
 		return Result{}, errors.New("review: llm: no model configured")
 	}
-	endpoint, err := chatEndpoint(l.URL)
+	endpoint, err := ChatEndpoint(l.URL)
 	if err != nil {
 		return Result{}, err
 	}
 	hc := l.Client
 	if hc == nil {
-		hc = &http.Client{Timeout: DefaultLLMTimeout}
+		if hc, err = egress.New(egress.Options{Timeout: DefaultLLMTimeout}); err != nil {
+			return Result{}, err
+		}
 	}
 	body, err := json.Marshal(chatRequest{
 		Model: l.Model,
@@ -92,37 +90,19 @@ func (l LLM) Review(ctx context.Context, in Input) (Result, error) {
 	if err != nil {
 		return Result{}, l.errorf("encode request: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
-	if err != nil {
-		return Result{}, l.errorf("build request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	if l.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+l.APIKey)
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return Result{}, l.requestError(ctx, endpoint, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
-	if err != nil {
-		return Result{}, l.requestError(ctx, endpoint, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return Result{}, l.errorf("POST %s: %s: %s", endpoint, resp.Status, trimBody(data))
-	}
-	if len(data) > maxAnswerBytes {
-		return Result{}, l.errorf("POST %s: answer larger than %d bytes", endpoint, maxAnswerBytes)
-	}
-	content, err := chatContent(data)
+	ctx, cancel := context.WithTimeout(ctx, DefaultLLMTimeout)
+	defer cancel()
+	data, err := hc.PostJSON(ctx, endpoint, l.APIKey, body, maxAnswerBytes)
 	if err != nil {
 		return Result{}, l.errorf("POST %s: %w", endpoint, err)
 	}
+	content, err := chatContent(data)
+	if err != nil {
+		return Result{}, l.errorf("POST %s: %w", endpoint, egress.InvalidResponse("%w", err))
+	}
 	r, err := parseReview(content, in)
 	if err != nil {
-		return Result{}, l.errorf("model answer: %w", err)
+		return Result{}, l.errorf("model answer: %w", egress.InvalidResponse("%w", err))
 	}
 	r.Reviewer = "llm:" + l.Model
 	enforceSafety(&r, in)
@@ -133,17 +113,9 @@ func (l LLM) errorf(format string, args ...any) error {
 	return fmt.Errorf("review: llm model %q: %w", l.Model, fmt.Errorf(format, args...))
 }
 
-// requestError names timeouts as such, whether they come from ctx or from
-// the client's own Timeout.
-func (l LLM) requestError(ctx context.Context, endpoint string, err error) error {
-	var ne net.Error
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
-		return l.errorf("POST %s: timed out: %w", endpoint, err)
-	}
-	return l.errorf("POST %s: %w", endpoint, err)
-}
-
-func chatEndpoint(base string) (string, error) {
+// ChatEndpoint is where a server at base URL is asked for a chat
+// completion.
+func ChatEndpoint(base string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(base))
 	if strings.TrimSpace(base) == "" {
 		return "", errors.New("review: llm: no URL configured")
@@ -189,13 +161,13 @@ func chatContent(data []byte) (string, error) {
 		} `json:"error"`
 	}
 	if err := json.Unmarshal(data, &resp); err != nil {
-		return "", fmt.Errorf("decode response: %w (body: %s)", err, trimBody(data))
+		return "", fmt.Errorf("decode response: %w (body: %s)", err, egress.TrimBody(data))
 	}
 	if resp.Error != nil {
 		return "", fmt.Errorf("server error: %s", resp.Error.Message)
 	}
 	if len(resp.Choices) == 0 {
-		return "", fmt.Errorf("response has no choices (body: %s)", trimBody(data))
+		return "", fmt.Errorf("response has no choices (body: %s)", egress.TrimBody(data))
 	}
 	ch := resp.Choices[0]
 	switch {
@@ -285,7 +257,7 @@ func parseReview(content string, in Input) (Result, error) {
 	obj := extractJSON(content)
 	var raw rawReview
 	if err := json.Unmarshal([]byte(obj), &raw); err != nil {
-		return Result{}, fmt.Errorf("not a JSON object of the requested shape: %w (answer: %s)", err, trimBody([]byte(content)))
+		return Result{}, fmt.Errorf("not a JSON object of the requested shape: %w (answer: %s)", err, egress.TrimBody([]byte(content)))
 	}
 	var r Result
 	for _, s := range []struct {
@@ -451,21 +423,4 @@ func enforceSafety(r *Result, in Input) {
 			}
 		}
 	}
-}
-
-// trimBody makes a response body fit in an error message.
-func trimBody(b []byte) string {
-	const max = 300
-	s := strings.Join(strings.Fields(string(b)), " ")
-	if s == "" {
-		return "(empty body)"
-	}
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
 }

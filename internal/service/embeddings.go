@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"net/http"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,16 +12,15 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/skillvault/skillvault/internal/database"
+	"github.com/skillvault/skillvault/internal/egress"
 	"github.com/skillvault/skillvault/internal/embed"
+	"github.com/skillvault/skillvault/internal/secrets"
 	"github.com/skillvault/skillvault/internal/store"
 )
 
-// EmbedConfig is the server-side part of embedding: secrets never live in
-// the settings table.
-type EmbedConfig struct {
-	OpenAIKey string // API key for OpenAI-compatible providers
-	Client    *http.Client
-}
+// EmbedConfig is the operator's embedding provider (SKILLVAULT_EMBEDDING_URL
+// and _API_KEY).
+type EmbedConfig = ProviderConfig
 
 // EmbedCounters are visible in metrics.
 type EmbedCounters struct {
@@ -41,33 +40,60 @@ func inputHash(model, text string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// embedders caches one Embedder per provider configuration.
+// embedders caches one Embedder per provider configuration and key.
 type embedders struct {
-	mu  sync.Mutex
-	cfg EmbedConfig
-	m   map[string]embed.Embedder
+	mu      sync.Mutex
+	cfg     EmbedConfig
+	client  *egress.Client
+	secrets *secrets.Box
+	log     *slog.Logger
+	m       map[string]embed.Embedder
 }
 
+// get returns the tenant's embedder. Its errors, stored per skill and
+// shown in search, are categories only (tenantEmbedder).
 func (e *embedders) get(st store.Settings) (embed.Embedder, error) {
 	c := embed.Config{Provider: st.EmbeddingProvider, URL: st.EmbeddingURL, Model: st.EmbeddingModel}
-	if c.Provider == "openai" {
-		c.APIKey = e.cfg.OpenAIKey
+	if c.Provider == "ollama" || c.Provider == "openai" {
+		endpointOf := func(u string) (string, error) { return embed.Endpoint(c.Provider, u) }
+		var err error
+		if c.APIKey, err = providerKey(e.secrets, st.TenantID, "embedding_api_key", st.EmbeddingKeySealed, c.URL, e.cfg, endpointOf); err != nil {
+			return nil, err
+		}
 	}
-	key := c.Provider + "\x00" + c.URL + "\x00" + c.Model
+	key := c.Provider + "\x00" + c.URL + "\x00" + c.Model + "\x00" + c.APIKey
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if em, ok := e.m[key]; ok {
-		return em, nil
+	em, ok := e.m[key]
+	if !ok {
+		var err error
+		if em, err = embed.New(c, e.client); err != nil {
+			return nil, err
+		}
+		if e.m == nil {
+			e.m = map[string]embed.Embedder{}
+		}
+		e.m[key] = em
 	}
-	em, err := embed.New(c, e.cfg.Client)
+	return tenantEmbedder{Embedder: em, tenant: st.TenantID, log: e.log}, nil
+}
+
+// tenantEmbedder lets a tenant see only the category of a provider's
+// failure ("provider answered 401"): the detail, which may quote what a
+// server inside the operator's network said, goes to the server log.
+type tenantEmbedder struct {
+	embed.Embedder
+	tenant uuid.UUID
+	log    *slog.Logger
+}
+
+func (t tenantEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	v, err := t.Embedder.Embed(ctx, texts)
 	if err != nil {
-		return nil, err
+		t.log.Warn("embedding provider failed", "tenant", t.tenant, "err", err)
+		return nil, egress.Public(err)
 	}
-	if e.m == nil {
-		e.m = map[string]embed.Embedder{}
-	}
-	e.m[key] = em
-	return em, nil
+	return v, nil
 }
 
 // modelName is what the settings select, known before any remote call.

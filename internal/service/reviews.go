@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 
 	"github.com/google/uuid"
 
@@ -13,11 +12,9 @@ import (
 	"github.com/skillvault/skillvault/internal/store"
 )
 
-// LLMConfig is the server-side part of the optional LLM reviewer.
-type LLMConfig struct {
-	APIKey string
-	Client *http.Client
-}
+// LLMConfig is the operator's LLM reviewer endpoint (SKILLVAULT_LLM_URL
+// and _API_KEY).
+type LLMConfig = ProviderConfig
 
 func reviewInput(b *bundle.Bundle) review.Input {
 	return review.Input{Frontmatter: b.Frontmatter, Body: b.Body, Files: b.Files}
@@ -86,7 +83,7 @@ func (s *Service) Wait() { s.bg.Wait() }
 func (s *Service) llmReview(tenant, skill uuid.UUID, v store.Version, b *bundle.Bundle, st store.Settings) {
 	ctx, cancel := context.WithTimeout(context.Background(), review.DefaultLLMTimeout)
 	defer cancel()
-	r, err := review.LLM{URL: st.LLMReviewURL, Model: st.LLMReviewModel, APIKey: s.llm.APIKey, Client: s.llm.Client}.Review(ctx, reviewInput(b))
+	r, err := s.reviewWithLLM(ctx, st, reviewInput(b))
 	if err != nil {
 		s.log.Warn("LLM review failed; the builtin review stands (re-run with POST .../reviews)", "tenant", tenant, "skill", b.Frontmatter.Name, "err", err)
 		return

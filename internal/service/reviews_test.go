@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/skillvault/skillvault/internal/bundle"
-	"github.com/skillvault/skillvault/internal/dbtest"
 	"github.com/skillvault/skillvault/internal/embed/embedtest"
 	"github.com/skillvault/skillvault/internal/service"
 	"github.com/skillvault/skillvault/internal/store"
@@ -164,9 +163,8 @@ func TestLLMReviewer(t *testing.T) {
 		json.NewEncoder(w).Encode(map[string]any{"choices": []map[string]any{{"message": map[string]any{"role": "assistant", "content": string(content)}, "finish_reason": "stop"}}})
 	}))
 	defer chat.Close()
-	env := dbtest.New(t)
 	var logs strings.Builder
-	f := &fixture{env: env, svc: service.New(env.DB, service.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})}
+	f := loopbackFixture(t, service.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	defer func() {
 		if t.Failed() {
 			t.Log(logs.String())

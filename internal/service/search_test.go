@@ -298,15 +298,15 @@ func remoteServer(t *testing.T, kind string, broken *atomic.Bool, calls *atomic.
 func TestRemoteProviders(t *testing.T) {
 	for _, kind := range []string{"ollama", "openai"} {
 		t.Run(kind, func(t *testing.T) {
-			env := dbtest.New(t)
-			svc := service.New(env.DB, service.Options{Embed: service.EmbedConfig{OpenAIKey: "test-key"}})
-			f := &fixture{env: env, svc: svc}
-			ctx := context.Background()
-			admin, _ := f.tenant(t, "acme")
 			var broken atomic.Bool
 			var calls atomic.Int64
 			srv := remoteServer(t, kind, &broken, &calls)
 			defer srv.Close()
+			// The operator's key goes with the operator's endpoint.
+			f := loopbackFixture(t, service.Options{Embed: service.EmbedConfig{URLs: []string{srv.URL}, APIKey: "test-key"}})
+			env, svc := f.env, f.svc
+			ctx := context.Background()
+			admin, _ := f.tenant(t, "acme")
 			prov, url, model := kind, srv.URL, "test-model"
 			if _, err := svc.UpdateSettings(ctx, admin, service.SettingsPatch{EmbeddingProvider: &prov, EmbeddingURL: &url, EmbeddingModel: &model}); err != nil {
 				t.Fatal(err)
@@ -318,7 +318,7 @@ func TestRemoteProviders(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.State != "failed" || st.Attempts != 1 || !strings.Contains(st.LastError, "500") {
+			if st.State != "failed" || st.Attempts != 1 || st.LastError != "provider answered 500" {
 				t.Fatalf("after a provider error: %+v", st)
 			}
 			// Hybrid search still answers (keyword only) while the provider fails.
@@ -381,7 +381,7 @@ func TestDuplicateWarning(t *testing.T) {
 // TestProviderChangeReembeds: switching a tenant's provider queues every
 // skill for a new vector; reindex rebuilds all with progress.
 func TestProviderChangeReembeds(t *testing.T) {
-	f := newFixture(t)
+	f := loopbackFixture(t, service.Options{})
 	ctx := context.Background()
 	admin, _ := f.tenant(t, "acme")
 	for i := range 3 {

@@ -19,6 +19,8 @@ import (
 
 	"github.com/skillvault/skillvault/internal/bundle"
 	"github.com/skillvault/skillvault/internal/database"
+	"github.com/skillvault/skillvault/internal/egress"
+	"github.com/skillvault/skillvault/internal/secrets"
 	"github.com/skillvault/skillvault/internal/store"
 )
 
@@ -36,6 +38,8 @@ type Service struct {
 	counters  EmbedCounters
 	wake      chan struct{}
 	llm       LLMConfig
+	egress    *egress.Client
+	secrets   *secrets.Box
 	bg        sync.WaitGroup
 	auth      authCache
 }
@@ -46,6 +50,11 @@ type Options struct {
 	Limits bundle.Limits
 	Embed  EmbedConfig
 	LLM    LLMConfig
+	// Egress calls tenants' provider URLs; nil refuses every internal
+	// address.
+	Egress *egress.Client
+	// Secrets seals tenants' own provider keys; nil refuses to store any.
+	Secrets *secrets.Box
 }
 
 // New returns a Service over db.
@@ -53,8 +62,12 @@ func New(db *database.DB, opt Options) *Service {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opt.Egress == nil {
+		opt.Egress = egress.MustNew(egress.Options{})
+	}
 	return &Service{db: db, log: opt.Logger, limits: opt.Limits, touched: map[uuid.UUID]time.Time{},
-		embedders: embedders{cfg: opt.Embed}, wake: make(chan struct{}, 1), llm: opt.LLM}
+		embedders: embedders{cfg: opt.Embed, client: opt.Egress, secrets: opt.Secrets, log: opt.Logger}, wake: make(chan struct{}, 1),
+		llm: opt.LLM, egress: opt.Egress, secrets: opt.Secrets}
 }
 
 // DB returns the database, for health checks and metrics.

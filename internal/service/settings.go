@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/url"
@@ -68,6 +69,9 @@ type SettingsPatch struct {
 	PublicDiscovery       *bool   `json:"public_discovery"`
 	LLMReviewURL          *string `json:"llm_review_url"`
 	LLMReviewModel        *string `json:"llm_review_model"`
+	// The tenant's own provider keys: write-only; "" clears.
+	EmbeddingAPIKey *string `json:"embedding_api_key"`
+	LLMAPIKey       *string `json:"llm_api_key"`
 }
 
 func validURL(field, u string) error {
@@ -78,6 +82,30 @@ func validURL(field, u string) error {
 	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 		return invalidf("%s must be an http(s) URL, not %q", field, u)
 	}
+	if p.User != nil || p.RawQuery != "" || p.ForceQuery || p.Fragment != "" {
+		return invalidf("%s must be a plain base URL, without credentials, query or fragment (a key goes in the API key setting)", field)
+	}
+	return nil
+}
+
+// setSecret applies a patch of a tenant's provider key: nil keeps it, ""
+// clears it, anything else is sealed for this tenant and column.
+func (s *Service) setSecret(dst *[]byte, field string, v *string, a Actor) error {
+	if v == nil {
+		return nil
+	}
+	key := strings.TrimSpace(*v)
+	if key == "" {
+		*dst = nil
+		return nil
+	}
+	if len(key) > 4096 || strings.ContainsFunc(key, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+		return invalidf("%s must be at most 4096 printable ASCII characters without spaces", field)
+	}
+	if s.secrets == nil {
+		return errNoSecretKey
+	}
+	*dst = s.secrets.Seal(a.TenantID, field, key)
 	return nil
 }
 
@@ -116,6 +144,12 @@ func (s *Service) UpdateSettings(ctx context.Context, a Actor, p SettingsPatch) 
 		setb(&n.PublicDiscovery, p.PublicDiscovery)
 		set(&n.LLMReviewURL, p.LLMReviewURL)
 		set(&n.LLMReviewModel, p.LLMReviewModel)
+		if err := s.setSecret(&n.EmbeddingKeySealed, "embedding_api_key", p.EmbeddingAPIKey, a); err != nil {
+			return err
+		}
+		if err := s.setSecret(&n.LLMKeySealed, "llm_api_key", p.LLMAPIKey, a); err != nil {
+			return err
+		}
 
 		switch n.EmbeddingProvider {
 		case "builtin":
@@ -174,5 +208,20 @@ func diffSettings(a, b store.Settings) map[string]any {
 	add("public_discovery", a.PublicDiscovery, b.PublicDiscovery)
 	add("llm_review_url", a.LLMReviewURL, b.LLMReviewURL)
 	add("llm_review_model", a.LLMReviewModel, b.LLMReviewModel)
+	// Keys are recorded as set, replaced or cleared, never their value.
+	add("embedding_api_key", keyState(nil, a.EmbeddingKeySealed), keyState(a.EmbeddingKeySealed, b.EmbeddingKeySealed))
+	add("llm_api_key", keyState(nil, a.LLMKeySealed), keyState(a.LLMKeySealed, b.LLMKeySealed))
 	return out
+}
+
+// keyState names a sealed key for the audit log, relative to the one
+// before it.
+func keyState(before, now []byte) string {
+	switch {
+	case len(now) == 0:
+		return "unset"
+	case len(before) > 0 && !bytes.Equal(before, now):
+		return "replaced"
+	}
+	return "set"
 }

@@ -4,13 +4,15 @@ import (
 	"context"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/skillvault/skillvault/internal/database"
 )
 
-// Settings are a tenant's site settings. Secrets (provider API keys) are
-// server configuration and never stored here.
+// Settings are a tenant's site settings. A tenant's own provider API keys
+// are stored sealed (package secrets) and never leave the server: the
+// JSON form says only whether one is set.
 type Settings struct {
 	SemanticSearchEnabled bool      `json:"semantic_search_enabled"`
 	EmbeddingProvider     string    `json:"embedding_provider"`
@@ -23,6 +25,13 @@ type Settings struct {
 	LLMReviewURL          string    `json:"llm_review_url"`
 	LLMReviewModel        string    `json:"llm_review_model"`
 	UpdatedAt             time.Time `json:"updated_at"`
+
+	EmbeddingAPIKeySet bool `json:"embedding_api_key_set"`
+	LLMAPIKeySet       bool `json:"llm_api_key_set"`
+
+	TenantID           uuid.UUID `json:"-"`
+	EmbeddingKeySealed []byte    `json:"-"` // nil when the tenant set no key
+	LLMKeySealed       []byte    `json:"-"`
 }
 
 var (
@@ -34,7 +43,9 @@ var (
 func scanSettings(r pgx.Row) (Settings, error) {
 	var s Settings
 	err := r.Scan(&s.SemanticSearchEnabled, &s.EmbeddingProvider, &s.EmbeddingURL, &s.EmbeddingModel, &s.AllowSkillDownload,
-		&s.KeyExpiryDays, &s.RequireReview, &s.PublicDiscovery, &s.LLMReviewURL, &s.LLMReviewModel, &s.UpdatedAt)
+		&s.KeyExpiryDays, &s.RequireReview, &s.PublicDiscovery, &s.LLMReviewURL, &s.LLMReviewModel, &s.UpdatedAt,
+		&s.TenantID, &s.EmbeddingKeySealed, &s.LLMKeySealed)
+	s.EmbeddingAPIKeySet, s.LLMAPIKeySet = len(s.EmbeddingKeySealed) > 0, len(s.LLMKeySealed) > 0
 	return s, notFound(err)
 }
 
@@ -52,5 +63,6 @@ func EnsureSettings(ctx context.Context, q database.Q) error {
 
 func UpdateSettings(ctx context.Context, q database.Q, s Settings) (Settings, error) {
 	return scanSettings(q.QueryRow(ctx, qSettingsUpdate, s.SemanticSearchEnabled, s.EmbeddingProvider, s.EmbeddingURL,
-		s.EmbeddingModel, s.AllowSkillDownload, s.KeyExpiryDays, s.RequireReview, s.PublicDiscovery, s.LLMReviewURL, s.LLMReviewModel))
+		s.EmbeddingModel, s.AllowSkillDownload, s.KeyExpiryDays, s.RequireReview, s.PublicDiscovery, s.LLMReviewURL, s.LLMReviewModel,
+		s.EmbeddingKeySealed, s.LLMKeySealed))
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -105,6 +106,19 @@ func (wb *Web) adminSettings(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 	return nil
 }
 
+// secretField reads a write-only key field: the clear box wins, an empty
+// field keeps the stored key.
+func secretField(f url.Values, name string) *string {
+	if f.Get("clear_"+name) == "on" {
+		empty := ""
+		return &empty
+	}
+	if v := f.Get(name); v != "" {
+		return &v
+	}
+	return nil
+}
+
 func (wb *Web) adminSaveSettings(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
 	f := r.PostForm
 	check := func(k string) *bool { b := f.Get(k) == "on"; return &b }
@@ -119,6 +133,8 @@ func (wb *Web) adminSaveSettings(w http.ResponseWriter, r *http.Request, c *reqC
 		PublicDiscovery:       check("public_discovery"),
 		LLMReviewURL:          text("llm_review_url"),
 		LLMReviewModel:        text("llm_review_model"),
+		EmbeddingAPIKey:       secretField(f, "embedding_api_key"),
+		LLMAPIKey:             secretField(f, "llm_api_key"),
 	}
 	formErr := ""
 	days, err := strconv.Atoi(strings.TrimSpace(f.Get("key_expiry_days")))
@@ -145,6 +161,10 @@ func (wb *Web) adminSaveSettings(w http.ResponseWriter, r *http.Request, c *reqC
 		PublicDiscovery: *p.PublicDiscovery, LLMReviewURL: *p.LLMReviewURL, LLMReviewModel: *p.LLMReviewModel}
 	if p.KeyExpiryDays != nil {
 		st.KeyExpiryDays = *p.KeyExpiryDays
+	}
+	// Keys are never sent back into the form; say only whether one is set.
+	if cur, err := wb.svc.Settings(r.Context(), c.A); err == nil {
+		st.EmbeddingAPIKeySet, st.LLMAPIKeySet = cur.EmbeddingAPIKeySet, cur.LLMAPIKeySet
 	}
 	wb.render(w, r, c, http.StatusBadRequest, "admin_settings", "Settings", map[string]any{"S": st, "Error": formErr, "RawDays": f.Get("key_expiry_days")})
 	return nil
