@@ -312,8 +312,8 @@ func parseDirURI(uri string) (name, dir string, ok bool) {
 }
 
 // dirChildren lists the direct children of dir ("" for the skill's root)
-// in a version's manifest: files, then implied subdirectories, in path
-// order.
+// in a version's manifest, files and the subdirectories their paths imply,
+// in path order.
 func dirChildren(sk store.Skill, dir string, files []store.FileEntry) []*mcp.Resource {
 	prefix := ""
 	if dir != "" {

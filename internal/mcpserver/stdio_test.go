@@ -23,6 +23,12 @@ import (
 // key, over a pipe pair, and connects an SDK client to it.
 func stdio(t *testing.T, server, key string) *mcp.ClientSession {
 	t.Helper()
+	return stdioAt(t, server, key, "")
+}
+
+// stdioAt is stdio at a protocol version ("" for the SDK's newest).
+func stdioAt(t *testing.T, server, key, version string) *mcp.ClientSession {
+	t.Helper()
 	c, err := client.New(server, key)
 	if err != nil {
 		t.Fatal(err)
@@ -32,10 +38,13 @@ func stdio(t *testing.T, server, key string) *mcp.ClientSession {
 	cliIn, srvOut := io.Pipe()
 	done := make(chan error, 1)
 	go func() { done <- mcpserver.ServeStdio(ctx, mcpserver.HTTPBackend{C: c}, srvIn, srvOut, nil) }()
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "stdio-test", Version: "1"}, nil).
-		Connect(ctxT(t), &mcp.IOTransport{Reader: cliIn, Writer: cliOut}, nil)
+	cs, err := newClient(t, "stdio-test").
+		Connect(ctxT(t), &mcp.IOTransport{Reader: cliIn, Writer: cliOut}, &mcp.ClientSessionOptions{ProtocolVersion: version})
 	if err != nil {
 		t.Fatalf("connect over stdio: %v", err)
+	}
+	if version != "" && cs.InitializeResult().ProtocolVersion != version {
+		t.Fatalf("asked for protocol %s over stdio, got %s", version, cs.InitializeResult().ProtocolVersion)
 	}
 	t.Cleanup(func() {
 		cs.Close()
