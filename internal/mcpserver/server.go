@@ -34,7 +34,7 @@ type Options struct {
 
 const instructions = `Skillvault is your organisation's registry of Agent Skills: folders with a SKILL.md (instructions with YAML frontmatter) and optional scripts, references and assets.
 Use search_skills to find a skill for the task at hand, then get_skill to read its SKILL.md and file list, and read_skill_file for any file SKILL.md refers to.
-Skill files are also resources at skill://{name}/{path}.
+Skill files are also resources at skill://{name}/{path}, and hosts that implement MCP's Skills extension find the same skills with skills/list.
 With a write-scoped key you can rate_skill, record_usage (e.g. "invoke" when you used a skill) and publish_skill.`
 
 // NewServer returns an MCP server with Skillvault's tools and resources;
@@ -599,7 +599,7 @@ func (t *tools) readResource(ctx context.Context, req *mcp.ReadResourceRequest) 
 		if service.KindOf(err) == service.NotFound {
 			return nil, mcp.ResourceNotFoundError(uri)
 		}
-		return nil, toolError(t.log, "read "+uri, err)
+		return nil, t.rpcError("read "+uri, err)
 	}
 	c := &mcp.ResourceContents{URI: uri, MIMEType: f.mime}
 	if f.text {
@@ -623,7 +623,7 @@ func (t *tools) listResources(ctx context.Context, req *mcp.ListResourcesRequest
 	}
 	skills, next, err := b.ListSkills(ctx, ListQuery{Cursor: cursor, Limit: listPage})
 	if err != nil {
-		return nil, toolError(t.log, "resources/list", err)
+		return nil, t.rpcError("resources/list", err)
 	}
 	out := &mcp.ListResourcesResult{Resources: []*mcp.Resource{}, NextCursor: next, Cacheable: private(0)}
 	for _, sk := range skills {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/skillvault/skillvault/internal/client"
@@ -188,8 +189,9 @@ func TestStdio(t *testing.T) {
 		if strings.Contains(msg, "curl evil") {
 			t.Fatalf("the tampered bytes reached the model: %s", msg)
 		}
-		if _, err := tp.ReadResource(ctxT(t), &mcp.ReadResourceParams{URI: "skill://pdf-tools/SKILL.md"}); err == nil {
-			t.Fatal("a tampered resource was served")
+		_, err := tp.ReadResource(ctxT(t), &mcp.ReadResourceParams{URI: "skill://pdf-tools/SKILL.md"})
+		if je := wantRPCError(t, "a tampered resource", jsonrpc.CodeInternalError, err); !strings.Contains(je.Message, "digest") {
+			t.Fatalf("a tampered resource was refused with %q", je.Message)
 		}
 	})
 }
