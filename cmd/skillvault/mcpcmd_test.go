@@ -252,8 +252,14 @@ func TestMCPStdioCommand(t *testing.T) {
 		go func() { code <- run(ctx, e, []string{"mcp"}); stdoutW.Close() }()
 		cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer ccancel()
-		cs, err := mcp.NewClient(&mcp.Implementation{Name: "desktop", Version: "1"}, nil).
-			Connect(cctx, &mcp.IOTransport{Reader: stdoutR, Writer: stdinW}, nil)
+		client := mcp.NewClient(&mcp.Implementation{Name: "desktop", Version: "1"}, nil)
+		if err := mcp.AddSendingCustomMethod[*mcpserver.ListSkillsParams, *mcpserver.ListSkillsResult](client, mcpserver.MethodListSkills); err != nil {
+			t.Fatal(err)
+		}
+		if err := mcp.AddSendingCustomMethod[*mcpserver.GetSkillParams, *mcpserver.GetSkillResult](client, mcpserver.MethodGetSkill); err != nil {
+			t.Fatal(err)
+		}
+		cs, err := client.Connect(cctx, &mcp.IOTransport{Reader: stdoutR, Writer: stdinW}, nil)
 		if err != nil {
 			cancel()
 			t.Fatalf("connect to skillvault mcp: %v (stderr: %s)", err, stderr.String())
@@ -278,6 +284,21 @@ func TestMCPStdioCommand(t *testing.T) {
 	data, _ := json.Marshal(res.StructuredContent)
 	if res.IsError || json.Unmarshal(data, &got) != nil || got.Name != "hello-world" || !strings.Contains(got.SkillMD, "Greets the world politely.") {
 		t.Fatalf("get_skill through skillvault mcp: %+v", res)
+	}
+	// The Skills extension, through the REST client.
+	if ext := cs.InitializeResult().Capabilities.Extensions[mcpserver.SkillsExtension]; ext == nil {
+		t.Fatalf("skillvault mcp does not declare %s: %+v", mcpserver.SkillsExtension, cs.InitializeResult().Capabilities)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	listed, err := mcp.CallCustomMethod[*mcpserver.ListSkillsParams, *mcpserver.ListSkillsResult](ctx, cs, mcpserver.MethodListSkills, &mcpserver.ListSkillsParams{})
+	if err != nil || len(listed.Skills) != 1 || listed.Skills[0].URI != "skill://hello-world/SKILL.md" ||
+		listed.Skills[0].Frontmatter["description"] != "Greets the world politely." || len(listed.Skills[0].Resources) != 1 {
+		t.Fatalf("skills/list through skillvault mcp: %+v (%v)", listed, err)
+	}
+	one, err := mcp.CallCustomMethod[*mcpserver.GetSkillParams, *mcpserver.GetSkillResult](ctx, cs, mcpserver.MethodGetSkill, &mcpserver.GetSkillParams{URI: "skill://hello-world/SKILL.md"})
+	if err != nil || one.Skill.Resources[0].Digest != listed.Skills[0].Resources[0].Digest {
+		t.Fatalf("skills/get through skillvault mcp: %+v (%v)", one, err)
 	}
 	res = callTool(cs, "publish_skill", map[string]any{"publish": true, "files": []map[string]any{
 		{"path": "SKILL.md", "content": "---\nname: from-agent\ndescription: Written by an agent over stdio.\n---\n# From agent\n"}}})
@@ -304,6 +325,9 @@ func TestMCPStdioCommand(t *testing.T) {
 	res = callTool(gs, "get_skill", map[string]any{"name": "hello-world"})
 	if !res.IsError {
 		t.Fatalf("tenant B read tenant A's skill through skillvault mcp: %+v", res)
+	}
+	if l, err := mcp.CallCustomMethod[*mcpserver.ListSkillsParams, *mcpserver.ListSkillsResult](ctx, gs, mcpserver.MethodListSkills, &mcpserver.ListSkillsParams{}); err != nil || len(l.Skills) != 0 {
+		t.Fatalf("tenant B's skills/list through skillvault mcp: %+v (%v)", l, err)
 	}
 
 	// Without any server configured, the command says so and exits 1.

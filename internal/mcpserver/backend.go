@@ -1,6 +1,7 @@
 // Package mcpserver is Skillvault's Model Context Protocol server: tools to
-// search, read, rate, record and publish skills, and every skill file as a
-// resource (skill://{name}/{path}). The same tools run in two places:
+// search, read, rate, record and publish skills, every skill file as a
+// resource (skill://{name}/{path}), and MCP's Skills extension over those
+// resources (skills.go). The same tools run in two places:
 //
 //   - inside `skillvault serve` at /mcp (Streamable HTTP), calling the
 //     service directly with the Actor of the request's API key (Handler);

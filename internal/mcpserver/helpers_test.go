@@ -38,17 +38,44 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
-// connect opens an MCP session over HTTP with key.
+// connect opens an MCP session over HTTP with key, at the SDK's newest
+// protocol version (2026-07-28: sessionless).
 func connect(t *testing.T, s *testserver.Server, key string) *mcp.ClientSession {
+	t.Helper()
+	return connectAt(t, s, key, "")
+}
+
+// connectAt is connect at a protocol version ("" for the newest); versions
+// before 2026-07-28 open a session with initialize.
+func connectAt(t *testing.T, s *testserver.Server, key, version string) *mcp.ClientSession {
 	t.Helper()
 	tr := &mcp.StreamableClientTransport{Endpoint: s.URL + "/mcp", HTTPClient: &http.Client{Transport: keyTransport{key}},
 		DisableStandaloneSSE: true}
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil).Connect(ctxT(t), tr, nil)
+	cs, err := newClient(t, "test").Connect(ctxT(t), tr, &mcp.ClientSessionOptions{ProtocolVersion: version})
 	if err != nil {
-		t.Fatalf("connect: %v", err)
+		t.Fatalf("connect at %q: %v", version, err)
+	}
+	if version != "" && cs.InitializeResult().ProtocolVersion != version {
+		t.Fatalf("asked for protocol %s, got %s", version, cs.InitializeResult().ProtocolVersion)
 	}
 	t.Cleanup(func() { cs.Close() })
 	return cs
+}
+
+// newClient is an SDK client that can send the Skills extension's methods.
+func newClient(t *testing.T, name string) *mcp.Client {
+	t.Helper()
+	c := mcp.NewClient(&mcp.Implementation{Name: name, Version: "1"}, nil)
+	for _, err := range []error{
+		mcp.AddSendingCustomMethod[*mcpserver.ListSkillsParams, *mcpserver.ListSkillsResult](c, mcpserver.MethodListSkills),
+		mcp.AddSendingCustomMethod[*mcpserver.GetSkillParams, *mcpserver.GetSkillResult](c, mcpserver.MethodGetSkill),
+		mcp.AddSendingCustomMethod[*mcpserver.ReadDirectoryParams, *mcpserver.ReadDirectoryResult](c, mcpserver.MethodReadDirectory),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
 }
 
 // call calls a tool that must succeed and decodes its structured output.

@@ -60,26 +60,34 @@ func Handler(svc *service.Service, opt HTTPOptions) http.Handler {
 		return ServiceBackend{Svc: svc, Actor: a}, nil
 	}
 	server := NewServer(backendFor, Options{Logger: opt.Logger})
-	stream := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, &mcp.StreamableHTTPOptions{
-		Logger:         opt.Logger,
-		SessionTimeout: opt.SessionTimeout,
-		// The SDK refuses non-loopback Host headers on a loopback listener
-		// (DNS rebinding). Here every request must carry an API key, which
-		// a rebinding page cannot add, and the usual deployment is a
-		// reverse proxy in front of 127.0.0.1 passing tenant hosts: keep
-		// the check off.
-		DisableLocalhostProtection: true,
-	})
+	stream := func(stateless bool) http.Handler {
+		return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, &mcp.StreamableHTTPOptions{
+			Logger:         opt.Logger,
+			SessionTimeout: opt.SessionTimeout,
+			Stateless:      stateless,
+			// The SDK refuses non-loopback Host headers on a loopback listener
+			// (DNS rebinding). Here every request must carry an API key, which
+			// a rebinding page cannot add, and the usual deployment is a
+			// reverse proxy in front of 127.0.0.1 passing tenant hosts: keep
+			// the check off.
+			DisableLocalhostProtection: true,
+		})
+	}
 	// RequireBearerToken is how the SDK learns the token's owner: it
-	// records it on the new session and refuses requests for that session
+	// records it on a new session and refuses requests for that session
 	// from anyone else. The key itself was checked below already.
-	bound := auth.RequireBearerToken(func(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo, error) {
+	bind := auth.RequireBearerToken(func(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo, error) {
 		a, ok := ctx.Value(actorKey{}).(service.Actor)
 		if !ok {
 			return nil, auth.ErrInvalidToken
 		}
 		return &auth.TokenInfo{UserID: sessionOwner(a), Scopes: a.Scopes, Extra: map[string]any{"actor": a}}, nil
-	}, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(stream)
+	}, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})
+	// Protocol 2026-07-28 has no sessions (each request names its version
+	// in the Mcp-Protocol-Version header and in _meta), and the SDK serves
+	// it only from a stateless handler; earlier versions keep their
+	// sessions, bound to the key that opened them.
+	sessions, sessionless := bind(stream(false)), bind(stream(true))
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, err := opt.Authenticate(r)
@@ -100,9 +108,21 @@ func Handler(svc *service.Service, opt HTTPOptions) http.Handler {
 			// the server's write timeout (meant for ordinary requests).
 			http.NewResponseController(w).SetWriteDeadline(time.Time{})
 		}
-		bound.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, a)))
+		h := sessions
+		if sessionlessRequest(r) {
+			h = sessionless
+		}
+		serveRPCErrors(h, w, r.WithContext(context.WithValue(r.Context(), actorKey{}, a)))
 	})
 }
+
+// sessionlessRequest tells a request of protocol 2026-07-28 or later, whose
+// clients must send the version header on every request.
+func sessionlessRequest(r *http.Request) bool {
+	return r.Header.Get("Mcp-Protocol-Version") >= sessionlessVersion
+}
+
+const sessionlessVersion = "2026-07-28"
 
 // sessionOwner names the credential a session belongs to.
 func sessionOwner(a service.Actor) string {

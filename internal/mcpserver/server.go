@@ -34,7 +34,7 @@ type Options struct {
 
 const instructions = `Skillvault is your organisation's registry of Agent Skills: folders with a SKILL.md (instructions with YAML frontmatter) and optional scripts, references and assets.
 Use search_skills to find a skill for the task at hand, then get_skill to read its SKILL.md and file list, and read_skill_file for any file SKILL.md refers to.
-Skill files are also resources at skill://{name}/{path}.
+Skill files are also resources at skill://{name}/{path}, and hosts that implement MCP's Skills extension find the same skills with skills/list.
 With a write-scoped key you can rate_skill, record_usage (e.g. "invoke" when you used a skill) and publish_skill.`
 
 // NewServer returns an MCP server with Skillvault's tools and resources;
@@ -45,8 +45,12 @@ func NewServer(backendFor BackendFunc, opt Options) *mcp.Server {
 	}
 	t := &tools{backendFor: backendFor, log: opt.Logger}
 	s := mcp.NewServer(&mcp.Implementation{Name: "skillvault", Title: "Skillvault", Version: Version},
-		&mcp.ServerOptions{Instructions: instructions, Logger: opt.Logger, HasResources: true})
+		&mcp.ServerOptions{Instructions: instructions, Logger: opt.Logger, HasResources: true,
+			Capabilities: &mcp.ServerCapabilities{Logging: &mcp.LoggingCapabilities{}, Extensions: skillsCapability()},
+			// Every answer depends on the caller's key.
+			SetCacheable: func(_ context.Context, _ mcp.Request, c *mcp.Cacheable) { c.CacheScope = "private" }})
 	t.register(s)
+	t.registerSkills(s)
 	return s
 }
 
@@ -79,22 +83,22 @@ func writes(idempotent bool) *mcp.ToolAnnotations {
 }
 
 func (t *tools) register(s *mcp.Server) {
-	mcp.AddTool(s, &mcp.Tool{Name: "search_skills", Title: "Search skills", Annotations: readOnly(),
+	addTool(s, &mcp.Tool{Name: "search_skills", Title: "Search skills", Annotations: readOnly(),
 		Description: "Find skills in the organisation's Skillvault registry that fit a task: describe the task in plain words (keyword and semantic search, best match first). " +
 			"Returns each skill's name, description, current version, digest, average rating and number of uses; then call get_skill with a name to read the skill."}, t.search)
-	mcp.AddTool(s, &mcp.Tool{Name: "get_skill", Title: "Get a skill", Annotations: readOnly(),
+	addTool(s, &mcp.Tool{Name: "get_skill", Title: "Get a skill", Annotations: readOnly(),
 		Description: "Read one skill: the full text of its SKILL.md (the instructions to follow) and the manifest of its files (path, size, sha256 digest). " +
 			"Without a version you get the published version (or the newest while none is published). Read other files with read_skill_file."}, t.getSkill)
-	mcp.AddTool(s, &mcp.Tool{Name: "read_skill_file", Title: "Read a skill file", Annotations: readOnly(),
+	addTool(s, &mcp.Tool{Name: "read_skill_file", Title: "Read a skill file", Annotations: readOnly(),
 		Description: "Read one file of a skill, by its path in the manifest that get_skill returns (e.g. scripts/run.sh or references/api.md). " +
 			"Text files come back as text (encoding \"text\"), binary files as base64 (encoding \"base64\")."}, t.readFile)
-	mcp.AddTool(s, &mcp.Tool{Name: "list_skills", Title: "List skills", Annotations: readOnly(),
+	addTool(s, &mcp.Tool{Name: "list_skills", Title: "List skills", Annotations: readOnly(),
 		Description: "List the skills you can see, by name, a page at a time, optionally in one category. Pass next_cursor from the previous answer to get the next page; an empty next_cursor means the last page."}, t.list)
-	mcp.AddTool(s, &mcp.Tool{Name: "rate_skill", Title: "Rate a skill", Annotations: writes(true),
+	addTool(s, &mcp.Tool{Name: "rate_skill", Title: "Rate a skill", Annotations: writes(true),
 		Description: "Rate a skill from 1 to 5 stars, with an optional comment saying what worked or did not. Rating again replaces your earlier rating. Needs a key with the write scope."}, t.rate)
-	mcp.AddTool(s, &mcp.Tool{Name: "record_usage", Title: "Record skill usage", Annotations: writes(false),
+	addTool(s, &mcp.Tool{Name: "record_usage", Title: "Record skill usage", Annotations: writes(false),
 		Description: "Record that a skill was used, so the organisation knows which skills help: event \"invoke\" when you followed a skill, \"view\" when you only read it, \"download\" or \"install\" when you copied it locally. Needs a key with the write scope."}, t.recordUsage)
-	mcp.AddTool(s, &mcp.Tool{Name: "publish_skill", Title: "Publish a skill", Annotations: writes(false),
+	addTool(s, &mcp.Tool{Name: "publish_skill", Title: "Publish a skill", Annotations: writes(false),
 		Description: "Upload a skill bundle: SKILL.md (YAML frontmatter with name and description, then instructions) plus any scripts/, references/ or assets/ files, each with its path and content. " +
 			"Creates the skill, or a new version when a skill of that name exists (unchanged bundles are reported as unchanged). With publish=true the version is published at once (or sent to review when the organisation requires it); otherwise it stays a draft. " +
 			"An invalid bundle is refused with one problem per file and line. Needs a key with the write scope."}, t.publish)
@@ -296,7 +300,7 @@ func (t *tools) readFile(ctx context.Context, req *mcp.CallToolRequest, in ReadI
 	if err != nil {
 		return nil, FileOutput{}, err
 	}
-	f, err := readSkillFile(ctx, b, in.Name, in.Path, in.Version)
+	f, err := readSkillFile(ctx, b, in.Name, in.Path, in.Version, MaxFileBytes)
 	if err != nil {
 		return nil, FileOutput{}, toolError(t.log, "read_skill_file", err)
 	}
@@ -318,8 +322,8 @@ type skillFile struct {
 	text    bool
 }
 
-// readSkillFile reads one listed file of a version.
-func readSkillFile(ctx context.Context, b Backend, name, p string, version int) (skillFile, error) {
+// readSkillFile reads one listed file of a version, of at most limit bytes.
+func readSkillFile(ctx context.Context, b Backend, name, p string, version int, limit int64) (skillFile, error) {
 	clean, err := bundle.CleanPath(p)
 	if err != nil {
 		return skillFile{}, &service.Error{Kind: service.Invalid, Msg: err.Error() + " (use a path from get_skill's files)"}
@@ -328,6 +332,12 @@ func readSkillFile(ctx context.Context, b Backend, name, p string, version int) 
 	if err != nil {
 		return skillFile{}, err
 	}
+	return versionFile(ctx, b, sk.Name, v, clean, limit)
+}
+
+// versionFile reads the file at a clean path of a version of skill name,
+// refusing one larger than limit and bytes that do not match the manifest.
+func versionFile(ctx context.Context, b Backend, name string, v service.VersionDetail, clean string, limit int64) (skillFile, error) {
 	var entry *store.FileEntry
 	for i := range v.Files {
 		if v.Files[i].Path == clean {
@@ -335,12 +345,12 @@ func readSkillFile(ctx context.Context, b Backend, name, p string, version int) 
 		}
 	}
 	if entry == nil {
-		return skillFile{}, &service.Error{Kind: service.NotFound, Msg: fmt.Sprintf("%s version %d has no file %s (get_skill lists its files)", sk.Name, v.Number, clean)}
+		return skillFile{}, &service.Error{Kind: service.NotFound, Msg: fmt.Sprintf("%s version %d has no file %s (get_skill lists its files)", name, v.Number, clean)}
 	}
-	if entry.Size > MaxFileBytes {
-		return skillFile{}, &service.Error{Kind: service.TooLarge, Msg: fmt.Sprintf("%s is %d bytes, more than the %d this tool returns; download the bundle with the Skillvault CLI instead", clean, entry.Size, MaxFileBytes)}
+	if entry.Size > limit {
+		return skillFile{}, &service.Error{Kind: service.TooLarge, Msg: fmt.Sprintf("%s is %d bytes, more than the %d this answer carries; download the bundle with the Skillvault CLI instead", clean, entry.Size, limit)}
 	}
-	data, err := b.File(ctx, sk.Name, itoa(v.Number), clean)
+	data, err := b.File(ctx, name, itoa(v.Number), clean)
 	if err != nil {
 		return skillFile{}, err
 	}
@@ -348,7 +358,7 @@ func readSkillFile(ctx context.Context, b Backend, name, p string, version int) 
 	// manifest vouches for.
 	if d := bundle.FileDigest(data); d != "sha256:"+entry.SHA256 {
 		return skillFile{}, &service.Error{Kind: service.Unavailable, Msg: fmt.Sprintf("%s of %s version %d arrived with digest %s, not the %s of its manifest, so it was refused",
-			clean, sk.Name, v.Number, d, "sha256:"+entry.SHA256)}
+			clean, name, v.Number, d, "sha256:"+entry.SHA256)}
 	}
 	return skillFile{version: v.Number, path: clean, data: data, mime: mimeType(clean, data), text: isText(data)}, nil
 }
@@ -584,12 +594,12 @@ func (t *tools) readResource(ctx context.Context, req *mcp.ReadResourceRequest) 
 	if err != nil {
 		return nil, err
 	}
-	f, err := readSkillFile(ctx, b, name, p, 0)
+	f, err := readSkillFile(ctx, b, name, p, 0, MaxSkillBytes)
 	if err != nil {
 		if service.KindOf(err) == service.NotFound {
 			return nil, mcp.ResourceNotFoundError(uri)
 		}
-		return nil, toolError(t.log, "read "+uri, err)
+		return nil, t.rpcError("read "+uri, err)
 	}
 	c := &mcp.ResourceContents{URI: uri, MIMEType: f.mime}
 	if f.text {
@@ -613,9 +623,9 @@ func (t *tools) listResources(ctx context.Context, req *mcp.ListResourcesRequest
 	}
 	skills, next, err := b.ListSkills(ctx, ListQuery{Cursor: cursor, Limit: listPage})
 	if err != nil {
-		return nil, toolError(t.log, "resources/list", err)
+		return nil, t.rpcError("resources/list", err)
 	}
-	out := &mcp.ListResourcesResult{Resources: []*mcp.Resource{}, NextCursor: next}
+	out := &mcp.ListResourcesResult{Resources: []*mcp.Resource{}, NextCursor: next, Cacheable: private(0)}
 	for _, sk := range skills {
 		out.Resources = append(out.Resources, &mcp.Resource{URI: fileURI(sk.Name, "SKILL.md"), Name: sk.Name, Title: sk.Title,
 			Description: sk.Description, MIMEType: "text/markdown"})

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/skillvault/skillvault/internal/client"
@@ -23,6 +24,12 @@ import (
 // key, over a pipe pair, and connects an SDK client to it.
 func stdio(t *testing.T, server, key string) *mcp.ClientSession {
 	t.Helper()
+	return stdioAt(t, server, key, "")
+}
+
+// stdioAt is stdio at a protocol version ("" for the SDK's newest).
+func stdioAt(t *testing.T, server, key, version string) *mcp.ClientSession {
+	t.Helper()
 	c, err := client.New(server, key)
 	if err != nil {
 		t.Fatal(err)
@@ -32,10 +39,13 @@ func stdio(t *testing.T, server, key string) *mcp.ClientSession {
 	cliIn, srvOut := io.Pipe()
 	done := make(chan error, 1)
 	go func() { done <- mcpserver.ServeStdio(ctx, mcpserver.HTTPBackend{C: c}, srvIn, srvOut, nil) }()
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "stdio-test", Version: "1"}, nil).
-		Connect(ctxT(t), &mcp.IOTransport{Reader: cliIn, Writer: cliOut}, nil)
+	cs, err := newClient(t, "stdio-test").
+		Connect(ctxT(t), &mcp.IOTransport{Reader: cliIn, Writer: cliOut}, &mcp.ClientSessionOptions{ProtocolVersion: version})
 	if err != nil {
 		t.Fatalf("connect over stdio: %v", err)
+	}
+	if version != "" && cs.InitializeResult().ProtocolVersion != version {
+		t.Fatalf("asked for protocol %s over stdio, got %s", version, cs.InitializeResult().ProtocolVersion)
 	}
 	t.Cleanup(func() {
 		cs.Close()
@@ -179,8 +189,9 @@ func TestStdio(t *testing.T) {
 		if strings.Contains(msg, "curl evil") {
 			t.Fatalf("the tampered bytes reached the model: %s", msg)
 		}
-		if _, err := tp.ReadResource(ctxT(t), &mcp.ReadResourceParams{URI: "skill://pdf-tools/SKILL.md"}); err == nil {
-			t.Fatal("a tampered resource was served")
+		_, err := tp.ReadResource(ctxT(t), &mcp.ReadResourceParams{URI: "skill://pdf-tools/SKILL.md"})
+		if je := wantRPCError(t, "a tampered resource", jsonrpc.CodeInternalError, err); !strings.Contains(je.Message, "digest") {
+			t.Fatalf("a tampered resource was refused with %q", je.Message)
 		}
 	})
 }
