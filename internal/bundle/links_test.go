@@ -10,13 +10,13 @@ func TestLinkProblems(t *testing.T) {
 		{Path: "SKILL.md", Data: []byte(strings.Join([]string{
 			"---", "name: demo", "description: d", "---",
 			"See [the guide](references/guide.md) and [a section](references/guide.md#setup).", // 5: ok
-			"Run [the script](./scripts/run.sh) or browse [scripts](scripts/).",                  // 6: ok
-			"A [typo](references/gide.md).",                                                      // 7: dead
-			"Outside: [parent](../other-skill/SKILL.md), [root](/etc/passwd).",                   // 8: leaves, absolute
-			"Elsewhere: [site](https://example.com/x.md), [mail](mailto:a@b.c), [top](#top).",    // 9: not ours
-			"`[not a link](missing.md)` in code",                                                 // 10: code span
-			"```", "[in a fence](missing.md)", "```",                                              // 11-13: fenced
-			"![logo](assets/logo%20dark.png)",                                                    // 14: escaped, ok
+			"Run [the script](./scripts/run.sh) or browse [scripts](scripts/).",                // 6: ok
+			"A [typo](references/gide.md).",                                                    // 7: dead
+			"Outside: [parent](../other-skill/SKILL.md), [root](/etc/passwd).",                 // 8: leaves, absolute
+			"Elsewhere: [site](https://example.com/x.md), [mail](mailto:a@b.c), [top](#top).",  // 9: not ours
+			"`[not a link](missing.md)` in code",                                               // 10: code span
+			"```", "[in a fence](missing.md)", "```",                                           // 11-13: fenced
+			"![logo](assets/logo%20dark.png)", // 14: escaped, ok
 		}, "\n"))},
 		{Path: "references/guide.md", Data: []byte("Back to [the skill](../SKILL.md); [nope](../../x.md)\n")},
 		{Path: "scripts/run.sh", Data: []byte("#!/bin/sh\n")},

@@ -40,7 +40,9 @@ type Skill struct {
 }
 
 // Uses is every recorded use of the skill.
-func (s Skill) Uses() int64 { return s.Installs + s.Downloads + s.Views + s.Invocations }
+// Uses counts what people did with a skill: installs, downloads and
+// invocations. Looking at its page is a view, counted apart.
+func (s Skill) Uses() int64 { return s.Installs + s.Downloads + s.Invocations }
 
 func scanSkill(r pgx.Row) (Skill, error) {
 	var s Skill

@@ -20,7 +20,9 @@ type point struct {
 func dailySeries(days []store.DayCount, from time.Time, n int) []point {
 	sums := map[string]int64{}
 	for _, d := range days {
-		sums[d.Day] += d.Count
+		if d.Event != "view" { // views are not uses
+			sums[d.Day] += d.Count
+		}
 	}
 	out := make([]point, n)
 	for i := range out {

@@ -50,6 +50,8 @@ var funcs = template.FuncMap{
 		return m
 	},
 	"plural":    plural,
+	"plural64":  func(n int64, word string) string { return plural(int(n), word) },
+	"people":    people,
 	"hasPrefix": strings.HasPrefix,
 	"initial": func(email string) string {
 		if email == "" {
@@ -128,6 +130,13 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return strconv.Itoa(n) + " " + word + "s"
+}
+
+func people(n int64) string {
+	if n == 1 {
+		return "1 person"
+	}
+	return strconv.FormatInt(n, 10) + " people"
 }
 
 func humanSize(n int64) string {

@@ -271,7 +271,8 @@ func (wb *Web) skillPage(w http.ResponseWriter, r *http.Request, c *reqCtx) erro
 			data["MyStars"], data["MyComment"] = rt.Stars, rt.Comment
 		}
 	}
-	// A page view is a use of the skill; failing to count it must not fail the page.
+	// A page view is counted as a view (not a use); failing to count it
+	// must not fail the page.
 	if _, err := wb.svc.RecordUsage(ctx, c.A, []service.UsageInput{{Skill: name, Version: v.Number, Event: "view", Source: "web"}}); err != nil {
 		wb.log.Warn("could not record a view", "skill", name, "err", err)
 	}

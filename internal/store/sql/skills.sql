@@ -35,7 +35,7 @@ WHERE skill_visible(s.author_id, s.visibility, s.status)
   AND ($5::text = '' OR u.email = $5)
 ORDER BY
   CASE WHEN $6 = 'rating' THEN CASE WHEN s.rating_count = 0 THEN 0 ELSE s.rating_sum::float8 / s.rating_count END END DESC NULLS LAST,
-  CASE WHEN $6 = 'uses' THEN s.install_count + s.download_count + s.view_count + s.invoke_count END DESC NULLS LAST,
+  CASE WHEN $6 = 'uses' THEN s.install_count + s.download_count + s.invoke_count END DESC NULLS LAST,
   CASE WHEN $6 = 'name' THEN s.name END ASC,
   s.updated_at DESC, s.id
 OFFSET $7 LIMIT $8;

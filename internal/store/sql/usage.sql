@@ -4,8 +4,9 @@ SELECT current_setting('app.current_tenant_id')::uuid, e.skill_id, nullif(e.vers
 FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::jsonb[]) AS e(skill_id, version, event, source, metadata);
 
 -- name: UsageStats
+-- Uses (not views) in the range, and the people behind them.
 SELECT count(*), count(DISTINCT user_id) FROM usage_events
-WHERE skill_id = $1 AND created_at >= $2 AND created_at < $3;
+WHERE skill_id = $1 AND created_at >= $2 AND created_at < $3 AND event <> 'view';
 
 -- name: UsageDaily
 SELECT date_trunc('day', created_at AT TIME ZONE 'UTC')::date AS day, event, count(*)
@@ -22,13 +23,13 @@ GROUP BY 1, 2 ORDER BY 1, 2;
 -- name: ActivityTopSkills
 SELECT s.name, count(*) AS uses, count(DISTINCT e.user_id) AS users
 FROM usage_events e JOIN skills s ON s.id = e.skill_id
-WHERE e.created_at >= $1 AND e.created_at < $2
+WHERE e.created_at >= $1 AND e.created_at < $2 AND e.event <> 'view'
 GROUP BY s.name ORDER BY uses DESC, s.name LIMIT $3;
 
 -- name: ActivityTopUsers
 SELECT u.email, count(*) AS uses, max(e.created_at) AS last_use
 FROM usage_events e JOIN users u ON u.id = e.user_id
-WHERE e.created_at >= $1 AND e.created_at < $2
+WHERE e.created_at >= $1 AND e.created_at < $2 AND e.event <> 'view'
 GROUP BY u.email ORDER BY uses DESC, u.email LIMIT $3;
 
 -- name: ActivityActiveUsers
