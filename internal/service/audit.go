@@ -177,11 +177,11 @@ func (s *Service) writeFailure(ctx context.Context, f failure) error {
 }
 
 // auditText makes caller-supplied text fit for the audit trail: valid
-// UTF-8, no control characters (which could forge lines in a log viewer),
-// at most n bytes.
+// UTF-8, no control or format characters (which could forge lines or
+// reorder text in a log viewer), at most n bytes.
 func auditText(s string, n int) string {
 	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == utf8.RuneError {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError {
 			return -1
 		}
 		return r
