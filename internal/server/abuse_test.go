@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -342,5 +343,84 @@ func TestMetricsOnlyOnTheirListener(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "skillvault_http_requests_total") {
 		t.Errorf("metrics listener: %d %.200s", resp.StatusCode, body)
+	}
+}
+
+// limitOf is the limit a 429 problem names ("" for any other answer).
+func limitOf(t *testing.T, r *testserver.Response) string {
+	t.Helper()
+	if r.Status != http.StatusTooManyRequests {
+		return ""
+	}
+	var p struct{ Type, Limit, Detail string }
+	if err := json.Unmarshal(r.Body, &p); err != nil || p.Type != "/problems/rate-limited" || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("429 %s Retry-After %q", r.Body, r.Header.Get("Retry-After"))
+	}
+	if !strings.Contains(p.Detail, p.Limit) {
+		t.Errorf("the detail %q does not name the %s limit", p.Detail, p.Limit)
+	}
+	return p.Limit
+}
+
+// TestTenantRateLimit: the keys of one tenant share the tenant's
+// allowance, over REST, MCP and discovery alike, so minting keys does not
+// multiply it; another tenant is unaffected. The per-key limit still
+// applies below it, and each 429 names the limit it hit.
+func TestTenantRateLimit(t *testing.T) {
+	t.Parallel()
+	// Per key and per tenant: bursts of 2, one more a second.
+	s := startAll(t, testserver.Options{RateLimit: 1, TenantRateLimit: 1})
+	acme, globex := s.Tenant("acme"), s.Tenant("globex")
+	keys := []string{acme.Admin.Key, acme.Member.Key, acme.ReadOnlyKey}
+	for i := range 3 {
+		keys = append(keys, s.User(acme.ID, "minted"+string(rune('a'+i))+"@acme.example", "member", "read").Key)
+	}
+	send := func(i int, tenant *testserver.Tenant, key string) *testserver.Response {
+		host := tenant.Slug + "." + baseDomain
+		switch i % 3 {
+		case 0:
+			return s.Do("GET", "/api/v1/me", key, nil, "Host", host)
+		case 1:
+			return s.Do("POST", "/mcp", key, initBody, append([]string{"Host", host}, mcpHeaders...)...)
+		}
+		return s.Do("GET", "/.well-known/agent-skills/index.json", key, nil, "Host", host)
+	}
+	// Alone, each of the six keys may send two at once: twelve in all.
+	served, byTenant := 0, 0
+	for i, key := range keys {
+		for j := range 2 {
+			r := send(i*2+j, acme, key)
+			switch limitOf(t, r) {
+			case "":
+				if r.Status != 200 {
+					t.Fatalf("key %d request %d: %d %s", i, j, r.Status, r.Body)
+				}
+				served++
+			case "tenant":
+				byTenant++
+			default:
+				t.Errorf("key %d request %d refused by the %s limit", i, j, limitOf(t, r))
+			}
+		}
+	}
+	// Two at once, and one more if a second passed meanwhile.
+	if served > 3 || byTenant < 9 {
+		t.Errorf("six keys of one tenant were served %d of 12 requests (%d refused by the tenant limit), want at most 3", served, byTenant)
+	}
+	for i, key := range []string{globex.Member.Key, globex.Admin.Key} {
+		if r := send(i, globex, key); r.Status != 200 {
+			t.Errorf("another tenant's key while acme is limited: %d %s", r.Status, r.Body)
+		}
+	}
+
+	// Below the tenant's limit, one key is held to its own.
+	s = startAll(t, testserver.Options{RateLimit: 1, TenantRateLimit: 100})
+	acme = s.Tenant("acme")
+	var limits []string
+	for range 4 {
+		limits = append(limits, limitOf(t, s.Do("GET", "/api/v1/me", acme.Member.Key, nil)))
+	}
+	if !slices.Contains(limits, "key") || slices.Contains(limits, "tenant") {
+		t.Errorf("one key over its own limit: %q", limits)
 	}
 }
