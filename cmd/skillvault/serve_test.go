@@ -1,35 +1,16 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// syncBuffer is an output a running command writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestServeWiresLimitsAndMetrics runs `skillvault serve` with the limit
 // and metrics flags: the metrics are on their own listener (and the start
@@ -52,20 +33,35 @@ func TestServeWiresLimitsAndMetrics(t *testing.T) {
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
-	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &out, getenv: func(k string) string { return envv[k] }, log: discardLogger()}
+	pr, pw := io.Pipe()
+	e := &env{stdin: strings.NewReader(""), stdout: pw, stderr: pw, getenv: func(k string) string { return envv[k] }, log: discardLogger()}
 	done := make(chan int)
 	go func() {
 		done <- run(ctx, e, []string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0",
 			"--anon-rate-limit", "1", "--rate-limit", "1", "--tenant-rate-limit", "1"})
+		pw.Close()
 	}()
 	t.Cleanup(func() { cancel(); <-done })
+	// The start message names both listeners; the output is read to its
+	// end so that serve never blocks writing it.
 	running := regexp.MustCompile(`running at (http://[0-9.:]+) .*metrics: (http://[0-9.:]+/metrics)\)`)
-	var m []string
-	for deadline := time.Now().Add(30 * time.Second); m == nil; time.Sleep(20 * time.Millisecond) {
-		if m = running.FindStringSubmatch(out.String()); m == nil && time.Now().After(deadline) {
-			t.Fatalf("serve did not start: %s", out.String())
+	found := make(chan []string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if m := running.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m
+			}
 		}
+		close(found)
+	}()
+	var m []string
+	select {
+	case m = <-found:
+	case <-time.After(30 * time.Second):
+	}
+	if m == nil {
+		t.Fatal("serve did not start")
 	}
 	url, metricsURL := m[1], m[2]
 	get := func(u, key string) (int, string) {

@@ -177,21 +177,20 @@ func TestAnonymousLimitCoversEveryInterface(t *testing.T) {
 	// Someone else's flood does not lock out a valid credential at the
 	// same address.
 	host := "acme." + baseDomain
-	drain(t, s)
-	if r := s.Do("GET", "/api/v1/me", acme.Member.Key, nil, "Host", host); r.Status != 200 {
-		t.Errorf("a valid key after the flood: %d %s", r.Status, r.Body)
-	}
-	drain(t, s)
-	if r := s.Do("POST", "/mcp", acme.Member.Key, initBody, append([]string{"Host", host}, mcpHeaders...)...); r.Status != 200 {
-		t.Errorf("MCP with a valid key after the flood: %d %s", r.Status, r.Body)
-	}
-	drain(t, s)
-	if r := s.Do("GET", "/.well-known/agent-skills/index.json", acme.Member.Key, nil, "Host", host); r.Status != 200 {
-		t.Errorf("discovery with a valid key after the flood: %d %s", r.Status, r.Body)
-	}
-	drain(t, s)
-	if r := s.Do("GET", "/", "", nil, "Host", host, "Cookie", session); r.Status != 200 {
-		t.Errorf("a live session after the flood: %d", r.Status)
+	for _, v := range []struct {
+		name, method, path, key string
+		body                    any
+		header                  []string
+	}{
+		{"REST with a valid key", "GET", "/api/v1/me", acme.Member.Key, nil, nil},
+		{"MCP with a valid key", "POST", "/mcp", acme.Member.Key, initBody, mcpHeaders},
+		{"discovery with a valid key", "GET", "/.well-known/agent-skills/index.json", acme.Member.Key, nil, nil},
+		{"the web UI with a live session", "GET", "/", "", nil, []string{"Cookie", session}},
+	} {
+		drain(t, s)
+		if r := s.Do(v.method, v.path, v.key, v.body, append([]string{"Host", host}, v.header...)...); r.Status != 200 {
+			t.Errorf("%s after the flood: %d %.200s", v.name, r.Status, r.Body)
+		}
 	}
 }
 
