@@ -274,8 +274,9 @@ func TestFloodsWriteFewAuditRows(t *testing.T) {
 
 	forged := "/login/" + acme.ID.String() + "." + strings.Repeat("f", 43)
 	for range 200 {
+		// A direct client forges every header a browser would send.
 		r := s.Do("POST", forged, "", "pre=x", "Content-Type", "application/x-www-form-urlencoded", "Cookie", "sv_pre=x",
-			"Host", "anything.example", "User-Agent", "forged-agent")
+			"Host", "anything.example", "Origin", "http://anything.example", "Sec-Fetch-Site", "same-origin", "User-Agent", "forged-agent")
 		if r.Status != http.StatusGone {
 			t.Fatalf("forged login link: %d", r.Status)
 		}
