@@ -192,6 +192,18 @@ func TestAnonymousLimitCoversEveryInterface(t *testing.T) {
 			t.Errorf("%s after the flood: %d %.200s", v.name, r.Status, r.Body)
 		}
 	}
+
+	// A good key at another tenant's host is no way around the limit, and
+	// writes no audit row per request once the address is over it.
+	globex := s.Tenant("globex")
+	before := countAudit(t, s, globex.ID, "auth.cross_tenant")
+	drain(t, s)
+	for range 5 {
+		wantAddressLimited(t, "globex's key at acme's host", s.Do("GET", "/api/v1/me", globex.Member.Key, nil, "Host", host))
+	}
+	if n := countAudit(t, s, globex.ID, "auth.cross_tenant") - before; n != 0 {
+		t.Errorf("5 refused requests with globex's key at acme's host wrote %d audit rows", n)
+	}
 }
 
 // TestWhatCountsAsAnonymous: a bad key, and a credential sent to a route

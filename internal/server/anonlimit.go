@@ -65,12 +65,21 @@ func claimsCredential(r *http.Request) bool {
 }
 
 // validCredential reports whether r proves a credential: an API key valid
-// at this host, or a live session. Failures are audited and counted like
-// any other.
+// at this host, or a live session. Bad keys are audited through the
+// failure log like any other; a good key at another tenant's host only
+// counts as failed here (the API would audit each one, and this address
+// is already over its allowance).
 func (s *Server) validCredential(r *http.Request) bool {
-	if _, ok := api.BearerToken(r); ok {
-		_, err := s.API.Authenticate(r, "api")
-		return err == nil
+	if secret, ok := api.BearerToken(r); ok {
+		a, err := s.svc.Authenticate(r.Context(), secret, api.Meta(r, "api"))
+		if err != nil {
+			return false
+		}
+		if t, named := s.HostTenant(r); named && t != a.TenantID {
+			ratelimit.Failed(r.Context())
+			return false
+		}
+		return true
 	}
 	for _, c := range r.Cookies() {
 		if _, ok := service.TokenTenant(c.Value); !ok {
