@@ -35,6 +35,9 @@ func serve(ctx context.Context, e *env, args []string) int {
 	addr := fs.String("addr", envOr(e, "SKILLVAULT_ADDR", "127.0.0.1:8080"), "address to listen on (env SKILLVAULT_ADDR)")
 	base := fs.String("base-domain", e.getenv("SKILLVAULT_BASE_DOMAIN"), "serve tenant <slug> at <slug>.DOMAIN (env SKILLVAULT_BASE_DOMAIN)")
 	rateLimit := fs.Float64("rate-limit", 100, "requests per second allowed per API key (bursts of twice that)")
+	tenantLimit := fs.Float64("tenant-rate-limit", 0, "requests per second allowed per tenant, all its keys together (bursts of twice that; default 5 × --rate-limit)")
+	anonLimit := fs.Float64("anon-rate-limit", 20, "requests per second allowed per client address without a valid credential, failed sign-ins and bad keys included (bursts of twice that; 0 turns the limit off)")
+	metricsAddr := fs.String("metrics-addr", envOr(e, "SKILLVAULT_METRICS_ADDR", defaultMetricsAddr), `address of the Prometheus /metrics listener, apart from --addr ("off" for none; env SKILLVAULT_METRICS_ADDR)`)
 	maxUpload := fs.Int64("max-upload-mb", 64, "largest bundle upload in MiB")
 	if ok, code := parse(fs, args); !ok {
 		return code
@@ -99,7 +102,8 @@ func serve(ctx context.Context, e *env, args []string) int {
 	svc := service.New(db, opts)
 	go svc.RunEmbedder(ctx, 2*time.Second)
 	go svc.RunAuthListener(ctx)
-	srv := server.New(svc, server.Config{Addr: *addr, BaseDomain: strings.ToLower(*base), Logger: e.log, RateLimit: *rateLimit, MaxUploadBytes: *maxUpload << 20, Ready: checkVerified})
+	srv := server.New(svc, server.Config{Addr: *addr, BaseDomain: strings.ToLower(*base), Logger: e.log, RateLimit: *rateLimit,
+		TenantRateLimit: *tenantLimit, AnonRateLimit: *anonLimit, MaxUploadBytes: *maxUpload << 20, Ready: checkVerified})
 	discovery.Register(srv.Mux, svc, discovery.Options{
 		Auth:       func(r *http.Request) (service.Actor, error) { return srv.API.Authenticate(r, "api") },
 		HostTenant: srv.HostTenant,
@@ -134,7 +138,11 @@ func serve(ctx context.Context, e *env, args []string) int {
 			return fail(e, "bootstrap: %v", err)
 		}
 	}
-	fmt.Fprintf(e.stdout, "Skillvault is running at %s (API: %s/api/v1, MCP: %s/mcp, health: %s/healthz). Press Ctrl-C to stop.\n", url, url, url, url)
+	metrics, err := serveMetrics(ctx, e, srv, *metricsAddr)
+	if err != nil {
+		return fail(e, "%v", err)
+	}
+	fmt.Fprintf(e.stdout, "Skillvault is running at %s (API: %s/api/v1, MCP: %s/mcp, health: %s/healthz; %s). Press Ctrl-C to stop.\n", url, url, url, url, metrics)
 	if t.emb != nil {
 		fmt.Fprintf(e.stdout, "To sign in to the web UI, get a one-time link: %s user login-link --tenant default --email %s\nCtrl-C also stops the embedded PostgreSQL if this command started it.\n", selfCommand(), bootstrapEmail)
 	}
@@ -143,6 +151,34 @@ func serve(ctx context.Context, e *env, args []string) int {
 		return fail(e, "%v", err)
 	}
 	return exitOK
+}
+
+// defaultMetricsAddr keeps the metrics on loopback: they describe every
+// tenant, so they are the operator's, not the public's.
+const defaultMetricsAddr = "127.0.0.1:9464"
+
+// serveMetrics starts the metrics listener at addr ("" or "off": none) and
+// says where the metrics are. The default address being taken (another
+// instance on this machine) is a warning; an address the operator chose
+// that cannot be used is an error.
+func serveMetrics(ctx context.Context, e *env, srv *server.Server, addr string) (string, error) {
+	if addr == "" || addr == "off" {
+		return "metrics: off", nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if addr != defaultMetricsAddr {
+			return "", fmt.Errorf("metrics: listen on %s: %v (choose another with --metrics-addr, or off)", addr, err)
+		}
+		e.log.Warn("metrics are not served", "addr", addr, "err", err)
+		return "metrics: not served (" + addr + " is in use)", nil
+	}
+	go func() {
+		if err := srv.RunMetrics(ctx, ln); err != nil {
+			e.log.Error("metrics listener stopped", "err", err)
+		}
+	}()
+	return "metrics: http://" + ln.Addr().String() + "/metrics", nil
 }
 
 func envOr(e *env, key, def string) string {

@@ -12,12 +12,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/time/rate"
 
+	"github.com/skillvault/skillvault/internal/ratelimit"
 	"github.com/skillvault/skillvault/internal/service"
 )
 
@@ -27,6 +25,10 @@ type Options struct {
 	// RateLimit is the sustained requests per second allowed per API key,
 	// with bursts of twice that (default 100).
 	RateLimit float64
+	// TenantRateLimit is the same for all keys of a tenant together
+	// (default 5 × RateLimit), so minting keys does not multiply what a
+	// tenant may send.
+	TenantRateLimit float64
 	// HostTenant resolves the request's host to a tenant when the host names
 	// one (subdomain or vanity domain); a key of another tenant is refused
 	// there.
@@ -37,12 +39,11 @@ type Options struct {
 
 // API serves /api/v1.
 type API struct {
-	svc    *service.Service
-	log    *slog.Logger
-	opt    Options
-	mu     sync.Mutex
-	lims   map[uuid.UUID]*limiter
-	pruned time.Time
+	svc     *service.Service
+	log     *slog.Logger
+	opt     Options
+	keys    *ratelimit.Buckets[uuid.UUID]
+	tenants *ratelimit.Buckets[uuid.UUID]
 }
 
 // New returns the API over svc.
@@ -53,10 +54,15 @@ func New(svc *service.Service, opt Options) *API {
 	if opt.RateLimit <= 0 {
 		opt.RateLimit = 100
 	}
+	if opt.TenantRateLimit <= 0 {
+		opt.TenantRateLimit = 5 * opt.RateLimit
+	}
 	if opt.MaxUploadBytes <= 0 {
 		opt.MaxUploadBytes = 64 << 20
 	}
-	return &API{svc: svc, log: opt.Logger, opt: opt, lims: map[uuid.UUID]*limiter{}}
+	return &API{svc: svc, log: opt.Logger, opt: opt,
+		keys:    ratelimit.New[uuid.UUID](opt.RateLimit, int(2*opt.RateLimit)),
+		tenants: ratelimit.New[uuid.UUID](opt.TenantRateLimit, int(2*opt.TenantRateLimit))}
 }
 
 // handler is an authenticated API handler.
@@ -122,13 +128,11 @@ func (api *API) Register(mux *http.ServeMux) {
 // Authenticate turns the request's bearer key into an Actor; interfaces
 // other than REST (MCP, discovery) use it too.
 func (api *API) Authenticate(r *http.Request, source string) (service.Actor, error) {
-	meta := service.RequestMeta{RequestID: RequestID(r.Context()), RemoteAddr: r.RemoteAddr, UserAgent: r.UserAgent(), Source: source}
-	h := r.Header.Get("Authorization")
-	secret, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || secret == "" {
+	secret, ok := BearerToken(r)
+	if !ok {
 		return service.Actor{}, &service.Error{Kind: service.Unauthenticated, Msg: "authentication required: send Authorization: Bearer <API key>"}
 	}
-	a, err := api.svc.Authenticate(r.Context(), strings.TrimSpace(secret), meta)
+	a, err := api.svc.Authenticate(r.Context(), secret, Meta(r, source))
 	if err != nil {
 		return a, err
 	}
@@ -141,45 +145,36 @@ func (api *API) Authenticate(r *http.Request, source string) (service.Actor, err
 	return a, nil
 }
 
-// Allow applies the per-key rate limit and reports the wait when refused.
-func (api *API) Allow(key uuid.UUID) (bool, time.Duration) {
-	now := time.Now()
-	api.mu.Lock()
-	l := api.lims[key]
-	if l == nil {
-		l = &limiter{Limiter: rate.NewLimiter(rate.Limit(api.opt.RateLimit), int(2*api.opt.RateLimit))}
-		api.lims[key] = l
-		api.prune(now)
-	}
-	l.last = now
-	api.mu.Unlock()
-	res := l.Reserve()
-	if d := res.Delay(); d > 0 {
-		res.Cancel()
-		return false, d
-	}
-	return true, 0
+// BearerToken is the API key of the request's Authorization header.
+func BearerToken(r *http.Request) (string, bool) {
+	secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	secret = strings.TrimSpace(secret)
+	return secret, ok && secret != ""
 }
 
-// limiter is a key's token bucket and when it was last used.
-type limiter struct {
-	*rate.Limiter
-	last time.Time
+// Meta is what the audit trail records of a request before its caller is
+// known. The request id is the server's own (never the client's).
+func Meta(r *http.Request, source string) service.RequestMeta {
+	return service.RequestMeta{RequestID: RequestID(r.Context()), RemoteAddr: r.RemoteAddr, UserAgent: r.UserAgent(), Source: source}
 }
 
-// prune forgets limiters idle long enough to have refilled, so the map
-// does not grow with every key ever seen. Called with mu held, when a key
-// is added; it scans at most once a minute.
-func (api *API) prune(now time.Time) {
-	if now.Sub(api.pruned) < time.Minute {
-		return
+// Allow applies the per-key and then the per-tenant rate limit to a's
+// request. When one refuses it answers 429 naming that limit and reports
+// false. MCP and discovery use it too, so every keyed interface shares
+// the same allowance.
+func (api *API) Allow(w http.ResponseWriter, r *http.Request, a service.Actor) bool {
+	key, ok, wait := api.keys.Take(a.KeyID)
+	if !ok {
+		WriteRateLimited(w, r, "key", wait, "this API key is over its rate limit; retry after the Retry-After delay")
+		return false
 	}
-	api.pruned = now
-	for k, l := range api.lims {
-		if now.Sub(l.last) > 10*time.Minute {
-			delete(api.lims, k)
-		}
+	if _, ok, wait := api.tenants.Take(a.TenantID); !ok {
+		key.Cancel() // the request was not served: the key keeps its token
+		WriteRateLimited(w, r, "tenant", wait,
+			"this tenant's API keys together are over the tenant's rate limit; retry after the Retry-After delay")
+		return false
 	}
+	return true
 }
 
 func (api *API) authed(h handler) http.Handler {
@@ -189,10 +184,7 @@ func (api *API) authed(h handler) http.Handler {
 			writeError(w, r, api.log, err)
 			return
 		}
-		if ok, wait := api.Allow(a.KeyID); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-			WriteProblem(w, r, Problem{Type: "/problems/rate-limited", Title: "Too many requests", Status: http.StatusTooManyRequests,
-				Detail: "this API key is over its rate limit; retry after the Retry-After delay"})
+		if !api.Allow(w, r, a) {
 			return
 		}
 		if err := h(w, r, a); err != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/skillvault/skillvault/internal/bundle"
 	"github.com/skillvault/skillvault/internal/service"
@@ -19,6 +21,8 @@ type Problem struct {
 	Detail   string           `json:"detail,omitempty"`
 	Instance string           `json:"instance,omitempty"`
 	Problems []bundle.Problem `json:"problems,omitempty"`
+	// Limit names the rate limit a 429 hit: key, tenant or address.
+	Limit string `json:"limit,omitempty"`
 }
 
 var kinds = map[service.Kind]struct {
@@ -50,6 +54,14 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, p Problem) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(p.Status)
 	json.NewEncoder(w).Encode(p)
+}
+
+// WriteRateLimited answers 429 for the named rate limit (key, tenant or
+// address), with a Retry-After of at least wait.
+func WriteRateLimited(w http.ResponseWriter, r *http.Request, limit string, wait time.Duration, detail string) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+	WriteProblem(w, r, Problem{Type: "/problems/rate-limited", Title: "Too many requests", Status: http.StatusTooManyRequests,
+		Detail: detail, Limit: limit})
 }
 
 // writeError maps a service error to a problem. Internal errors are logged

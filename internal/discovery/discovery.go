@@ -19,7 +19,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -45,8 +44,9 @@ type Options struct {
 	// HostTenant resolves a host that names a tenant; it reports false for
 	// a host that names none, which is served the "default" tenant.
 	HostTenant func(*http.Request) (uuid.UUID, bool)
-	// Allow applies the per-key rate limit (api.Allow); nil for none.
-	Allow  func(key uuid.UUID) (bool, time.Duration)
+	// Allow applies the per-key and per-tenant rate limits and answers 429
+	// itself when one refuses (api.Allow); nil for none.
+	Allow  func(w http.ResponseWriter, r *http.Request, a service.Actor) bool
 	Logger *slog.Logger
 }
 
@@ -224,13 +224,8 @@ func (h *handler) caller(w http.ResponseWriter, r *http.Request) (service.Actor,
 		h.fail(w, r, service.ErrBadCredentials)
 		return service.Actor{}, false
 	}
-	if h.opt.Allow != nil {
-		if ok, wait := h.opt.Allow(a.KeyID); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-			api.WriteProblem(w, r, api.Problem{Type: "/problems/rate-limited", Title: "Too many requests", Status: http.StatusTooManyRequests,
-				Detail: "this API key is over its rate limit; retry after the Retry-After delay"})
-			return service.Actor{}, false
-		}
+	if h.opt.Allow != nil && !h.opt.Allow(w, r, a) {
+		return service.Actor{}, false
 	}
 	return a, true
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -30,8 +29,9 @@ type HTTPOptions struct {
 	// Authenticate turns the request's bearer API key into an Actor; in
 	// `skillvault serve` it is srv.API.Authenticate(r, "mcp"). Required.
 	Authenticate func(r *http.Request) (service.Actor, error)
-	// Allow applies the per-key rate limit (srv.API.Allow); nil allows all.
-	Allow  func(key uuid.UUID) (bool, time.Duration)
+	// Allow applies the per-key and per-tenant rate limits and answers
+	// 429 itself when one refuses (srv.API.Allow); nil allows all.
+	Allow  func(w http.ResponseWriter, r *http.Request, a service.Actor) bool
 	Logger *slog.Logger
 	// SessionTimeout closes sessions idle this long (default 30 minutes).
 	SessionTimeout time.Duration
@@ -95,13 +95,8 @@ func Handler(svc *service.Service, opt HTTPOptions) http.Handler {
 			refuse(w, r, opt.Logger, err)
 			return
 		}
-		if opt.Allow != nil {
-			if ok, wait := opt.Allow(a.KeyID); !ok {
-				w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-				problem(w, r, http.StatusTooManyRequests, "/problems/rate-limited", "Too many requests",
-					"this API key is over its rate limit; retry after the Retry-After delay")
-				return
-			}
+		if opt.Allow != nil && !opt.Allow(w, r, a) {
+			return
 		}
 		if r.Method == http.MethodGet {
 			// A GET opens the session's event stream, which lives longer than

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/skillvault/skillvault/internal/api"
 	"github.com/skillvault/skillvault/internal/bundle"
 	"github.com/skillvault/skillvault/internal/mcpserver"
 	"github.com/skillvault/skillvault/internal/service"
@@ -359,7 +359,11 @@ func TestAuthentication(t *testing.T) {
 			Allow:        s.Srv.API.Allow,
 		}
 		mcpserver.Mount(s.Srv.Mux, s.Svc, opt)
-		opt.Allow = func(uuid.UUID) (bool, time.Duration) { limited.Store(true); return false, 3 * time.Second }
+		opt.Allow = func(w http.ResponseWriter, r *http.Request, _ service.Actor) bool {
+			limited.Store(true)
+			api.WriteRateLimited(w, r, "key", 3*time.Second, "over the test's limit")
+			return false
+		}
 		s.Srv.Mux.Handle("/mcp-limited", mcpserver.Handler(s.Svc, opt))
 	}})
 	acme, globex := s.Tenant("acme"), s.Tenant("globex")

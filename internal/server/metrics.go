@@ -85,16 +85,14 @@ func (r *recorder) Flush() {
 	}
 }
 
-// instrument gives each request an id, then counts and times it by the
-// route pattern that served it (not the raw path, which would explode the
-// label set).
+// instrument gives each request an id of the server's own (a client's
+// X-Request-Id is never taken for it: the id goes into the audit trail),
+// then counts and times it by the route pattern that served it (not the
+// raw path, which would explode the label set).
 func (m *metrics) instrument(next http.Handler, logf func(*http.Request, int, int64, time.Duration)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := r.Header.Get("X-Request-Id")
-		if id == "" || len(id) > 64 {
-			id = api.NewRequestID()
-		}
+		id := api.NewRequestID()
 		w.Header().Set("X-Request-Id", id)
 		r = r.WithContext(api.WithRequestID(r.Context(), id))
 		rec := &recorder{ResponseWriter: w}
@@ -112,4 +110,19 @@ func (m *metrics) instrument(next http.Handler, logf func(*http.Request, int, in
 		m.latency.WithLabelValues(pattern, r.Method).Observe(d.Seconds())
 		logf(r, rec.status, rec.size, d)
 	})
+}
+
+// clientRequestID is the client's X-Request-Id, for the access log only:
+// printable ASCII, at most 64 bytes, "" otherwise.
+func clientRequestID(r *http.Request) string {
+	id := r.Header.Get("X-Request-Id")
+	if len(id) > 64 {
+		return ""
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return ""
+		}
+	}
+	return id
 }

@@ -1,6 +1,7 @@
 // Package server assembles the HTTP server: middleware (request ids,
-// access logs, metrics, panics, body limits), health endpoints, Prometheus
-// metrics, and the interfaces mounted on one mux.
+// access logs, metrics, panics, the limit on anonymous traffic), health
+// endpoints, and the interfaces mounted on one mux. Prometheus metrics are
+// served on a listener of their own (MetricsHandler), never on the mux.
 package server
 
 import (
@@ -20,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/skillvault/skillvault/internal/api"
+	"github.com/skillvault/skillvault/internal/ratelimit"
 	"github.com/skillvault/skillvault/internal/service"
 )
 
@@ -28,7 +30,14 @@ type Config struct {
 	Addr       string // host:port to listen on
 	BaseDomain string // tenants are served at <slug>.<BaseDomain>
 	Logger     *slog.Logger
-	RateLimit  float64
+	RateLimit  float64 // per API key (api.Options.RateLimit)
+	// TenantRateLimit is per tenant, all its keys together (default 5 ×
+	// RateLimit).
+	TenantRateLimit float64
+	// AnonRateLimit is the sustained requests per second allowed per
+	// client address (an IPv6 address by its /64) for requests that prove
+	// no credential, bursts of twice that; 0 turns the limit off.
+	AnonRateLimit float64
 	// MaxUploadBytes bounds a bundle upload (default 64 MiB).
 	MaxUploadBytes int64
 	// Ready reports whether the database is reachable and verified.
@@ -44,6 +53,7 @@ type Server struct {
 	handler http.Handler
 	log     *slog.Logger
 	reg     *prometheus.Registry
+	anon    *ratelimit.Buckets[string] // nil when off
 }
 
 // New assembles the server over svc.
@@ -52,18 +62,30 @@ func New(svc *service.Service, cfg Config) *Server {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, svc: svc, log: cfg.Logger, Mux: http.NewServeMux(), reg: prometheus.NewRegistry()}
-	s.API = api.New(svc, api.Options{Logger: cfg.Logger, RateLimit: cfg.RateLimit, HostTenant: s.HostTenant, MaxUploadBytes: cfg.MaxUploadBytes})
+	s.API = api.New(svc, api.Options{Logger: cfg.Logger, RateLimit: cfg.RateLimit, TenantRateLimit: cfg.TenantRateLimit,
+		HostTenant: s.HostTenant, MaxUploadBytes: cfg.MaxUploadBytes})
 	s.API.Register(s.Mux)
 	s.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	s.Mux.HandleFunc("GET /readyz", s.readyz)
 	m := newMetrics(s.reg, svc)
-	s.Mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
-	s.handler = s.recoverer(m.instrument(validUTF8(s.Mux), s.accessLog()))
+	if cfg.AnonRateLimit > 0 {
+		s.anon = ratelimit.New[string](cfg.AnonRateLimit, int(2*cfg.AnonRateLimit))
+	}
+	s.handler = s.recoverer(m.instrument(s.anonLimit(validUTF8(s.Mux)), s.accessLog()))
 	return s
 }
 
 // Handler is the whole server as an http.Handler.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// MetricsHandler serves the Prometheus metrics. It is for the operator's
+// own listener (serve --metrics-addr), never the public one: the figures
+// describe every tenant.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	return mux
+}
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -149,6 +171,8 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 }
 
 func (s *Server) accessLog() func(r *http.Request, status int, size int64, d time.Duration) {
+	// The client's own X-Request-Id, if any, is kept for correlation here
+	// only; everything else knows the request by the server's id.
 	return func(r *http.Request, status int, size int64, d time.Duration) {
 		level := slog.LevelInfo
 		if status >= 500 {
@@ -157,15 +181,24 @@ func (s *Server) accessLog() func(r *http.Request, status int, size int64, d tim
 		if !s.log.Enabled(r.Context(), level) {
 			return // without building the record's attributes
 		}
-		s.log.Log(r.Context(), level, "request", "request_id", api.RequestID(r.Context()), "method", r.Method,
-			"path", r.URL.Path, "status", status, "bytes", size, "duration_ms", float64(d.Microseconds())/1000, "remote", r.RemoteAddr)
+		s.log.Log(r.Context(), level, "request", "request_id", api.RequestID(r.Context()), "client_request_id", clientRequestID(r),
+			"method", r.Method, "path", r.URL.Path, "status", status, "bytes", size, "duration_ms", float64(d.Microseconds())/1000, "remote", r.RemoteAddr)
 	}
 }
 
-// Run serves on cfg.Addr until ctx ends, then shuts down gracefully.
+// Run serves on ln until ctx ends, then shuts down gracefully.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	return s.serve(ctx, ln, s.handler)
+}
+
+// RunMetrics serves the metrics (MetricsHandler) on ln until ctx ends.
+func (s *Server) RunMetrics(ctx context.Context, ln net.Listener) error {
+	return s.serve(ctx, ln, s.MetricsHandler())
+}
+
+func (s *Server) serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	hs := &http.Server{
-		Handler:           s.handler,
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/skillvault/skillvault/internal/database"
+	"github.com/skillvault/skillvault/internal/ratelimit"
 	"github.com/skillvault/skillvault/internal/store"
 )
 
@@ -237,7 +238,8 @@ func (s *Service) Authenticate(ctx context.Context, secret string, m RequestMeta
 		reason = "tenant inactive"
 	}
 	if reason != "" {
-		s.AuditDenied(ctx, a, "auth.key_failure", "api_key", rec.KeyID.String(), map[string]any{"reason": reason})
+		s.authFailed(ctx, failure{a: a, action: "auth.key_failure", outcome: "denied", resType: "api_key", resID: rec.KeyID.String(),
+			details: map[string]any{"reason": reason}})
 		return Actor{}, ErrBadCredentials
 	}
 	// A key never exceeds its user's current role.
@@ -249,6 +251,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string, m RequestMeta
 		a.Role = "member"
 	}
 	s.touchKey(ctx, a)
+	ratelimit.Proved(ctx)
 	return a, nil
 }
 
@@ -270,17 +273,20 @@ func (s *Service) touchKey(ctx context.Context, a Actor) {
 	}
 }
 
+// auditGlobal records a failed authentication before any tenant is known.
 func (s *Service) auditGlobal(ctx context.Context, m RequestMeta, action string, details map[string]any) {
-	err := s.db.WriteGlobalAudit(ctx, database.GlobalEvent{Action: action, Outcome: "failure", Details: details,
-		RequestID: m.RequestID, RemoteAddr: m.RemoteAddr, UserAgent: m.UserAgent})
-	if err != nil {
-		s.log.Error("could not write audit event", "action", action, "err", err)
-	}
+	a := Actor{RequestID: m.RequestID, RemoteAddr: m.RemoteAddr, UserAgent: m.UserAgent}
+	s.authFailed(ctx, failure{a: a, action: action, outcome: "failure", details: details})
 }
 
 // AuditDenied records a refused attempt in the actor's tenant, in a
-// transaction of its own (the attempt itself changed nothing).
+// transaction of its own (the attempt itself changed nothing). A refused
+// authentication (auth.*, such as a key at another tenant's host) also
+// counts against the client's address.
 func (s *Service) AuditDenied(ctx context.Context, a Actor, action, resType, resID string, details map[string]any) {
+	if strings.HasPrefix(action, "auth.") {
+		ratelimit.Failed(ctx)
+	}
 	err := s.db.Write(ctx, a.scope(), func(q database.Q) error {
 		return s.audit(ctx, q, a, action, "denied", resType, resID, details)
 	})

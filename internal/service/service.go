@@ -42,6 +42,7 @@ type Service struct {
 	secrets   *secrets.Box
 	bg        sync.WaitGroup
 	auth      authCache
+	failures  failureLog // repeated authentication failures, audited once per window
 }
 
 // Options configure a Service.
@@ -132,7 +133,7 @@ func (a Actor) actorType() string {
 // audit writes one audit row in the transaction of q.
 func (s *Service) audit(ctx context.Context, q database.Q, a Actor, action, outcome, resType, resID string, details map[string]any) error {
 	e := store.AuditEntry{ActorType: a.actorType(), Action: action, Outcome: outcome, ResourceType: resType, ResourceID: resID,
-		RequestID: a.RequestID, RemoteAddr: a.RemoteAddr, UserAgent: a.UserAgent}
+		RequestID: a.RequestID, RemoteAddr: a.RemoteAddr, UserAgent: auditText(a.UserAgent, maxUserAgent)}
 	if a.UserID != uuid.Nil {
 		e.ActorUserID = &a.UserID
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/skillvault/skillvault/internal/database"
+	"github.com/skillvault/skillvault/internal/ratelimit"
 	"github.com/skillvault/skillvault/internal/store"
 )
 
@@ -216,12 +217,7 @@ func (s *Service) auditFailure(ctx context.Context, a Actor, method, reason stri
 	for k, v := range extra {
 		d[k] = v
 	}
-	err := s.db.Write(ctx, a.scope(), func(q database.Q) error {
-		return s.audit(ctx, q, a, "auth.login_failure", "failure", "session", "", d)
-	})
-	if err != nil {
-		s.log.Error("could not write audit event", "action", "auth.login_failure", "err", err)
-	}
+	s.authFailed(ctx, failure{a: a, action: "auth.login_failure", outcome: "failure", resType: "session", details: d})
 }
 
 // AuditSignInFailure records a sign-in that failed before a session could
@@ -253,6 +249,19 @@ type SessionState struct {
 // unknown, expired or idle session, a deactivated user or an inactive
 // tenant all give ErrSignInFailed; expired sessions are deleted.
 func (s *Service) SessionActor(ctx context.Context, tok string, m RequestMeta) (Actor, SessionState, error) {
+	a, st, err := s.sessionActor(ctx, tok, m)
+	switch {
+	case err == nil:
+		ratelimit.Proved(ctx)
+	case errors.Is(err, ErrSignInFailed):
+		// A dead or forged session counts against the client's address,
+		// like a bad key; it is not audited (expired sessions are normal).
+		ratelimit.Failed(ctx)
+	}
+	return a, st, err
+}
+
+func (s *Service) sessionActor(ctx context.Context, tok string, m RequestMeta) (Actor, SessionState, error) {
 	tenant, ok := splitToken(tok)
 	if !ok {
 		return Actor{}, SessionState{}, ErrSignInFailed

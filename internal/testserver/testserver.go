@@ -24,18 +24,26 @@ import (
 
 // Server is a running server.
 type Server struct {
-	T      testing.TB
-	Env    *dbtest.Env
-	Svc    *service.Service
-	Srv    *server.Server
-	URL    string // http://127.0.0.1:port
-	Client *http.Client
+	T   testing.TB
+	Env *dbtest.Env
+	Svc *service.Service
+	Srv *server.Server
+	URL string // http://127.0.0.1:port
+	// MetricsURL is the metrics listener's /metrics (serve --metrics-addr).
+	MetricsURL string
+	Client     *http.Client
 }
 
 // Options tune Start.
 type Options struct {
 	BaseDomain string
-	RateLimit  float64
+	RateLimit  float64 // per key (default 10,000)
+	// TenantRateLimit is per tenant (default 5 × RateLimit).
+	TenantRateLimit float64
+	// AnonRateLimit limits requests without a valid credential per client
+	// address (default 100,000, so that only tests of it reach it; every
+	// test sends from 127.0.0.1); negative turns it off.
+	AnonRateLimit float64
 	// MaxUploadBytes bounds bundle uploads (default 64 MiB).
 	MaxUploadBytes int64
 	// Mount adds more handlers (MCP, discovery, web) before the server starts.
@@ -53,23 +61,33 @@ func Start(t testing.TB, opt Options) *Server {
 	if opt.RateLimit == 0 {
 		opt.RateLimit = 10000
 	}
-	srv := server.New(svc, server.Config{BaseDomain: opt.BaseDomain, RateLimit: opt.RateLimit, MaxUploadBytes: opt.MaxUploadBytes})
+	if opt.AnonRateLimit == 0 {
+		opt.AnonRateLimit = 100000
+	}
+	srv := server.New(svc, server.Config{BaseDomain: opt.BaseDomain, RateLimit: opt.RateLimit, TenantRateLimit: opt.TenantRateLimit,
+		AnonRateLimit: max(opt.AnonRateLimit, 0), MaxUploadBytes: opt.MaxUploadBytes})
 	s := &Server{T: t, Env: env, Svc: svc, Srv: srv, Client: &http.Client{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	mln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	s.URL = "http://" + ln.Addr().String()
+	s.MetricsURL = "http://" + mln.Addr().String() + "/metrics"
 	if opt.Mount != nil {
 		opt.Mount(s)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Run(ctx, ln); close(done) }()
+	done := make(chan struct{}, 2)
+	go func() { srv.Run(ctx, ln); done <- struct{}{} }()
+	go func() { srv.RunMetrics(ctx, mln); done <- struct{}{} }()
 	// As in serve: API key look-ups are cached, kept coherent by
 	// notifications, so every interface test runs through that cache.
 	go svc.RunAuthListener(ctx)
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() { cancel(); <-done; <-done })
 	return s
 }
 
