@@ -92,6 +92,10 @@ func (wb *Web) loginPage(w http.ResponseWriter, r *http.Request) {
 // and previews that fetch it do not spend it.
 func (wb *Web) loginLinkPage(w http.ResponseWriter, r *http.Request) {
 	tok := r.PathValue("token")
+	if wb.foreignToken(r, tok) {
+		wb.linkFailed(w, r, service.ErrSignInFailed)
+		return
+	}
 	email, err := wb.svc.LoginLinkInfo(r.Context(), tok)
 	if err != nil {
 		wb.linkFailed(w, r, err)
@@ -125,7 +129,12 @@ func (wb *Web) linkFailed(w http.ResponseWriter, r *http.Request, err error) {
 // loginLinkPost redeems a login link; the guard has checked the form's
 // pre-session token.
 func (wb *Web) loginLinkPost(w http.ResponseWriter, r *http.Request) {
-	s, err := wb.svc.RedeemLoginLink(r.Context(), r.PathValue("token"), wb.meta(r))
+	tok := r.PathValue("token")
+	if wb.foreignToken(r, tok) {
+		wb.linkFailed(w, r, service.ErrSignInFailed)
+		return
+	}
+	s, err := wb.svc.RedeemLoginLink(r.Context(), tok, wb.meta(r))
 	if err != nil {
 		wb.linkFailed(w, r, err)
 		return

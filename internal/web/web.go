@@ -207,10 +207,8 @@ func (wb *Web) session(r *http.Request) (*reqCtx, bool) {
 	if tok == "" {
 		return nil, false
 	}
-	if t, ok := service.TokenTenant(tok); ok && wb.cfg.HostTenant != nil {
-		if ht, named := wb.cfg.HostTenant(r); named && ht != t {
-			return nil, false
-		}
+	if wb.foreignToken(r, tok) {
+		return nil, false
 	}
 	a, st, err := wb.svc.SessionActor(r.Context(), tok, wb.meta(r))
 	if err != nil {
@@ -355,4 +353,17 @@ func (wb *Web) codeCSS(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	w.Write(wb.css)
+}
+
+// foreignToken reports whether a session or login-link token belongs to
+// another tenant than the one the request's host names. Such a token is
+// no token here: it is refused before the service looks it up, so a page
+// of one tenant cannot spend, or write audit rows about, another's links.
+func (wb *Web) foreignToken(r *http.Request, tok string) bool {
+	t, ok := service.TokenTenant(tok)
+	if !ok || wb.cfg.HostTenant == nil {
+		return false
+	}
+	ht, named := wb.cfg.HostTenant(r)
+	return named && ht != t
 }
