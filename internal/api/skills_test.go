@@ -338,12 +338,16 @@ func TestListSkills(t *testing.T) {
 	rate(users[2], "lima", 5)
 	rate(users[3], "lima", 3)
 	rate(users[2], "kilo", 2)
-	// Uses: mike 5, kilo 3, lima 1.
+	// Uses: mike 5, kilo 3, lima 1; views are not uses, so papa's many
+	// views leave it last.
 	var events []map[string]any
 	for name, n := range map[string]int{"mike": 5, "kilo": 3, "lima": 1} {
-		for range n {
-			events = append(events, map[string]any{"skill": name, "event": "view", "source": "web"})
+		for i := range n {
+			events = append(events, map[string]any{"skill": name, "event": []string{"install", "download", "invoke"}[i%3], "source": "web"})
 		}
+	}
+	for range 9 {
+		events = append(events, map[string]any{"skill": "papa", "event": "view", "source": "web"})
 	}
 	wantStatus(t, s.Do("POST", "/api/v1/usage", a.Member.Key, map[string]any{"events": events}), 200)
 	// The last update: touch mike so it sorts first by update.
