@@ -28,6 +28,7 @@ import (
 
 	"github.com/skillvault/skillvault/internal/api"
 	"github.com/skillvault/skillvault/internal/bundle"
+	"github.com/skillvault/skillvault/internal/fileserve"
 	"github.com/skillvault/skillvault/internal/service"
 )
 
@@ -91,6 +92,11 @@ func Register(mux *http.ServeMux, svc *service.Service, opt Options) {
 	}
 	h := &handler{svc: svc, opt: opt, log: opt.Logger, pkgs: digestCache{m: map[string]string{}}}
 	for _, p := range Prefixes {
+		fileserve.Declare(
+			fileserve.Route{Pattern: "GET " + p + "{archive}", Auth: "anonymous", Archive: true,
+				Path: func(skill, _ string) string { return p + skill + ".zip" }},
+			fileserve.Route{Pattern: "GET " + p + "{name}/{path...}", Auth: "anonymous",
+				Path: func(skill, file string) string { return p + skill + "/" + fileserve.EscapePath(file) }})
 		mux.HandleFunc("GET "+p+"index.json", h.index)
 		mux.HandleFunc("GET "+p+"{archive}", h.archive)
 		mux.HandleFunc("GET "+p+"{name}/{path...}", h.file)
@@ -147,7 +153,8 @@ func (h *handler) file(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	serve(w, r, a, api.ContentType(f.Path, f.Data), "sha256:"+f.SHA256, f.Data)
+	cacheHeaders(w, a)
+	fileserve.File(w, r, f.Path, f.Data, "sha256:"+f.SHA256)
 }
 
 // archive serves {name}.zip, the package the index offers.
@@ -173,9 +180,9 @@ func (h *handler) archive(w http.ResponseWriter, r *http.Request) {
 	}
 	digest := bundle.FileDigest(data)
 	h.pkgs.put(d.Digest, digest)
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.zip"`)
 	w.Header().Set("X-Skill-Digest", d.Digest)
-	serve(w, r, a, "application/zip", digest, data)
+	cacheHeaders(w, a)
+	fileserve.Archive(w, r, name+".zip", fileserve.TypeZip, data, digest)
 }
 
 // other answers every other path under a prefix: 405 for methods other
@@ -277,17 +284,23 @@ func zipBytes(files []bundle.File) ([]byte, error) {
 // must agree for clients to verify them, so caches must revalidate (cheap
 // with the ETag) rather than serve a stale copy.
 func serve(w http.ResponseWriter, r *http.Request, a service.Actor, contentType, digest string, data []byte) {
+	cacheHeaders(w, a)
 	hd := w.Header()
 	hd.Set("Content-Type", contentType)
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("ETag", `"`+digest+`"`)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
+}
+
+// cacheHeaders: anonymous answers may be shared by caches, a key's not.
+func cacheHeaders(w http.ResponseWriter, a service.Actor) {
+	hd := w.Header()
 	hd.Set("Vary", "Authorization")
 	if a.KeyID == uuid.Nil {
 		hd.Set("Cache-Control", "public, no-cache")
 	} else {
 		hd.Set("Cache-Control", "private, no-cache")
 	}
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
 }
 
 // baseURL is the scheme and host the request came to, for the package URL.

@@ -19,6 +19,7 @@ import (
 	"github.com/skillvault/skillvault/internal/bundle"
 	"github.com/skillvault/skillvault/internal/database"
 	"github.com/skillvault/skillvault/internal/discovery"
+	"github.com/skillvault/skillvault/internal/fileserve"
 	"github.com/skillvault/skillvault/internal/service"
 	"github.com/skillvault/skillvault/internal/store"
 	"github.com/skillvault/skillvault/internal/testcorpus"
@@ -347,7 +348,7 @@ func verifyServed(t *testing.T, s *testserver.Server, host, prefix, key string, 
 			if etag := r.header.Get("ETag"); etag != `"`+f.Digest+`"` {
 				t.Errorf("%s/%s: ETag %q, want the strong digest", sk.Name, f.Path, etag)
 			}
-			if ct, want := r.header.Get("Content-Type"), api.ContentType(f.Path, r.body); ct != want {
+			if ct, want := r.header.Get("Content-Type"), fileserve.ContentType(f.Path, r.body); ct != want {
 				t.Errorf("%s/%s: content type %q, want %q", sk.Name, f.Path, ct, want)
 			}
 			if r.header.Get("X-Content-Type-Options") != "nosniff" || r.header.Get("Cache-Control") == "" {
