@@ -381,11 +381,12 @@ func notFound(w http.ResponseWriter, r *http.Request, detail string) {
 }
 
 // indexCache holds built index documents per tenant and viewer. An entry
-// is used only while its stamp is the tenant's current one; the map is
-// emptied when full to bound its memory.
+// is used only while its stamp is the tenant's current one; the cache is
+// emptied when it would grow past maxCachedBytes, to bound its memory.
 type indexCache struct {
-	mu sync.Mutex
-	m  map[cacheKey]cachedIndex
+	mu    sync.Mutex
+	m     map[cacheKey]cachedIndex
+	bytes int
 }
 
 type cacheKey struct {
@@ -399,7 +400,8 @@ type cachedIndex struct {
 	etag  string
 }
 
-const maxCachedIndexes = 4096
+// maxCachedBytes bounds the cache: a 1,000-skill index is about 250 KB.
+const maxCachedBytes = 64 << 20
 
 func (c *indexCache) get(k cacheKey) (cachedIndex, bool) {
 	c.mu.Lock()
@@ -411,8 +413,13 @@ func (c *indexCache) get(k cacheKey) (cachedIndex, bool) {
 func (c *indexCache) put(k cacheKey, v cachedIndex) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.m) >= maxCachedIndexes {
+	if old, ok := c.m[k]; ok {
+		c.bytes -= len(old.body)
+	}
+	if c.bytes+len(v.body) > maxCachedBytes {
 		clear(c.m)
+		c.bytes = 0
 	}
 	c.m[k] = v
+	c.bytes += len(v.body)
 }

@@ -92,10 +92,7 @@ func TestEveryFileRouteServesInertTypes(t *testing.T) {
 	e.URL = e.TS.URL
 	// The loopback host is served the "default" tenant, anonymously too.
 	tn := e.tenant("default")
-	on := true
-	if _, err := e.TS.Svc.UpdateSettings(context.Background(), service.System(tn.ID), service.SettingsPatch{PublicDiscovery: &on}); err != nil {
-		t.Fatal(err)
-	}
+	e.publicDiscovery(tn)
 
 	const page = `<html><body><script>alert(document.domain)</script><svg onload="alert(1)"/></body></html>` + "\n"
 	binary := append([]byte("\x89PNG\r\n\x1a\n\x00\x00"), page...)

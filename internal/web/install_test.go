@@ -16,10 +16,7 @@ import (
 func TestInstallBoxOffersTheSkillsCLI(t *testing.T) {
 	e := start(t)
 	tn := e.tenant("acme")
-	on := true
-	if _, err := e.TS.Svc.UpdateSettings(context.Background(), service.System(tn.ID), service.SettingsPatch{PublicDiscovery: &on}); err != nil {
-		t.Fatal(err)
-	}
+	e.publicDiscovery(tn)
 	md := func(name string) map[string]string {
 		return map[string]string{"SKILL.md": "---\nname: " + name + "\ndescription: The " + name + " skill.\n---\n# " + name + "\n"}
 	}
@@ -37,5 +34,15 @@ func TestInstallBoxOffersTheSkillsCLI(t *testing.T) {
 	}
 	if !strings.Contains(page, "skillvault install open-skill --agent claude") {
 		t.Error("the skillvault install commands are gone")
+	}
+}
+
+// publicDiscovery turns on the tenant's anonymous discovery (and public
+// skills).
+func (e *env) publicDiscovery(tn *tenant) {
+	e.t.Helper()
+	on := true
+	if _, err := e.TS.Svc.UpdateSettings(context.Background(), service.System(tn.ID), service.SettingsPatch{PublicDiscovery: &on}); err != nil {
+		e.t.Fatal(err)
 	}
 }
