@@ -117,26 +117,22 @@ func TestEveryFileRouteServesInertTypes(t *testing.T) {
 
 	b := e.client()
 	b.signIn(e.loginLink(tn, tn.Admin))
-	auth := func(req *http.Request, how string) {
-		switch how {
-		case "key":
-			req.Header.Set("Authorization", "Bearer "+tn.Admin.Key)
-		case "session":
-			for _, c := range b.jar.Cookies(req.URL) {
-				req.AddCookie(c)
-			}
-		case "anonymous":
-		default:
-			t.Fatalf("route auth %q is not known to this test", how)
-		}
-	}
 	get := func(rt fileserve.Route, path string) (*http.Response, error) {
 		req, err := http.NewRequest("GET", e.URL+path, nil)
 		if err != nil {
 			return nil, err
 		}
-		auth(req, rt.Auth)
-		res, err := http.DefaultClient.Do(req)
+		client := http.DefaultClient
+		switch rt.Auth {
+		case "key":
+			req.Header.Set("Authorization", "Bearer "+tn.Admin.Key)
+		case "session":
+			client = b.c // the signed-in browser's client, with its cookies
+		case "anonymous":
+		default:
+			return nil, fmt.Errorf("route auth %q is not known to this test", rt.Auth)
+		}
+		res, err := client.Do(req)
 		if err != nil {
 			return nil, err
 		}
