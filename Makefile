@@ -13,8 +13,15 @@ run: build
 # Every test: unit, real-PostgreSQL, HTTP, MCP, CLI and browser tests, then
 # a short run of every fuzz target. The preflight says what is missing
 # before anything runs.
+# The real clients of the interop tests (skills CLI, MCP Inspector, ...)
+# are installed here from npm by scripts/test-tools.sh.
+TOOLS ?= /tmp/skillvault-test-tools
+export SKILLVAULT_SKILLS_CLI ?= $(TOOLS)/skills/node_modules/.bin/skills
+export SKILLVAULT_INSPECTOR_DIR ?= $(TOOLS)/inspector
+
 test:
 	@scripts/preflight.sh
+	@scripts/test-tools.sh $(TOOLS) || true
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 40m ./...
 	@if [ -x scripts/fuzz.sh ]; then scripts/fuzz.sh; fi

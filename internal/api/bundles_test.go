@@ -25,6 +25,7 @@ import (
 	"github.com/skillvault/skillvault/internal/bundle"
 	"github.com/skillvault/skillvault/internal/bundle/bundletest"
 	"github.com/skillvault/skillvault/internal/dbtest"
+	"github.com/skillvault/skillvault/internal/fileserve"
 	"github.com/skillvault/skillvault/internal/testcorpus"
 	"github.com/skillvault/skillvault/internal/testserver"
 )
@@ -210,12 +211,16 @@ func roundTrip(t *testing.T, s *testserver.Server, key, name, ref string, files 
 			t.Errorf("%s: ETag %s, want %s", f.Path, r.Header.Get("ETag"), etag)
 		}
 		ct := r.Header.Get("Content-Type")
-		if ct != api.ContentType(f.Path, f.Data) || strings.Contains(ct, "html") {
+		if ct != fileserve.ContentType(f.Path, f.Data) || strings.Contains(ct, "html") {
 			t.Errorf("%s: content type %q", f.Path, ct)
 		}
 		switch filepath.Ext(f.Path) {
 		case ".md":
-			if ct != "text/markdown; charset=utf-8" {
+			want := "text/plain; charset=utf-8" // only SKILL.md is named Markdown
+			if f.Path == "SKILL.md" {
+				want = "text/markdown; charset=utf-8"
+			}
+			if ct != want {
 				t.Errorf("%s: content type %q", f.Path, ct)
 			}
 		case ".py", ".sh", ".js", ".txt", ".html":

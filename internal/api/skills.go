@@ -7,12 +7,11 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"path"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/skillvault/skillvault/internal/bundle"
+	"github.com/skillvault/skillvault/internal/fileserve"
 	"github.com/skillvault/skillvault/internal/service"
 	"github.com/skillvault/skillvault/internal/store"
 )
@@ -212,11 +211,22 @@ func etagMatches(w http.ResponseWriter, r *http.Request, digest string) bool {
 	return false
 }
 
+// fileRoutes are the API's routes that serve bundle bytes (see fileserve).
+var _ = fileserve.Declare(
+	fileserve.Route{Pattern: "GET /api/v1/skills/{name}/versions/{n}/bundle.zip", Auth: "key", Archive: true,
+		Path: func(skill, _ string) string { return "/api/v1/skills/" + skill + "/versions/latest/bundle.zip" }},
+	fileserve.Route{Pattern: "GET /api/v1/skills/{name}/versions/{n}/files/{path...}", Auth: "key",
+		Path: func(skill, file string) string {
+			return "/api/v1/skills/" + skill + "/versions/latest/files/" + fileserve.EscapePath(file)
+		}},
+)
+
 func (api *API) downloadZip(w http.ResponseWriter, r *http.Request, a service.Actor) error {
 	files, v, err := api.svc.Bundle(r.Context(), a, r.PathValue("name"), r.PathValue("n"))
 	if err != nil {
 		return err
 	}
+	// The zip is a function of the files, which the manifest digest names.
 	if etagMatches(w, r, v.Digest) {
 		return nil
 	}
@@ -224,10 +234,8 @@ func (api *API) downloadZip(w http.ResponseWriter, r *http.Request, a service.Ac
 	if err := bundle.WriteZip(&buf, files); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/zip")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+r.PathValue("name")+"-"+strconv.Itoa(v.Number)+`.zip"`)
 	w.Header().Set("X-Skill-Digest", v.Digest)
-	http.ServeContent(w, r, "", v.CreatedAt, bytes.NewReader(buf.Bytes()))
+	fileserve.Archive(w, r, r.PathValue("name")+"-"+strconv.Itoa(v.Number)+".zip", fileserve.TypeZip, buf.Bytes(), v.Digest)
 	return nil
 }
 
@@ -236,34 +244,8 @@ func (api *API) downloadFile(w http.ResponseWriter, r *http.Request, a service.A
 	if err != nil {
 		return err
 	}
-	if etagMatches(w, r, "sha256:"+f.SHA256) {
-		return nil
-	}
-	w.Header().Set("Content-Type", ContentType(f.Path, f.Data))
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(f.Data))
+	fileserve.File(w, r, f.Path, f.Data, "sha256:"+f.SHA256)
 	return nil
-}
-
-// ContentType picks a file's type by extension, then by content. Markdown
-// and scripts are served as text so browsers never run them.
-func ContentType(p string, data []byte) string {
-	switch strings.ToLower(path.Ext(p)) {
-	case ".md", ".markdown":
-		return "text/markdown; charset=utf-8"
-	case ".sh", ".py", ".js", ".ts", ".rb", ".go", ".txt", ".yaml", ".yml", ".toml", ".html", ".htm", ".xml", ".svg", ".css", ".csv":
-		return "text/plain; charset=utf-8"
-	case ".json":
-		return "application/json"
-	}
-	if t := mime.TypeByExtension(path.Ext(p)); t != "" && !strings.HasPrefix(t, "text/html") {
-		return t
-	}
-	ct := http.DetectContentType(data)
-	if strings.HasPrefix(ct, "text/html") {
-		return "text/plain; charset=utf-8"
-	}
-	return ct
 }
 
 func (api *API) rate(w http.ResponseWriter, r *http.Request, a service.Actor) error {

@@ -24,7 +24,10 @@ import (
 // charged to the server under test.
 type client struct {
 	key, host string
-	idle      chan *clientConn
+	// vhost is the Host header, for a server that picks the tenant by
+	// host; the dialled address when empty.
+	vhost string
+	idle  chan *clientConn
 }
 
 type clientConn struct {
@@ -104,7 +107,11 @@ func (c *client) do(ctx context.Context, method, path string, body io.Reader, wa
 func (cc *clientConn) roundTrip(c *client, method, path string, payload []byte) (data []byte, status int, keep bool, err error) {
 	b := &cc.req
 	b.Reset()
-	fmt.Fprintf(b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, c.host)
+	host := c.host
+	if c.vhost != "" {
+		host = c.vhost
+	}
+	fmt.Fprintf(b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, host)
 	if c.key != "" {
 		fmt.Fprintf(b, "Authorization: Bearer %s\r\n", c.key)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/skillvault/skillvault/internal/bundle"
 	"github.com/skillvault/skillvault/internal/database"
 	"github.com/skillvault/skillvault/internal/embed"
 	"github.com/skillvault/skillvault/internal/service"
@@ -154,10 +155,17 @@ func loadVersions(ctx context.Context, q database.Q, versions int) error {
 	if err != nil {
 		return err
 	}
-	_, err = q.Exec(ctx, `INSERT INTO skill_versions (tenant_id, skill_id, number, frontmatter, digest, file_count, total_size, author_id, changelog)
+	// Every version holds the same two files, so one archive digest is
+	// right for all, as publishing would have stored it.
+	format, archive, err := bundle.ArchiveDigest([]bundle.File{{Path: "SKILL.md", Data: benchSkillMD}, {Path: "scripts/run.sh", Data: benchScript}})
+	if err != nil {
+		return err
+	}
+	_, err = q.Exec(ctx, `INSERT INTO skill_versions (tenant_id, skill_id, number, frontmatter, digest, file_count, total_size, author_id, changelog,
+		                            archive_format, archive_digest)
 		SELECT s.tenant_id, s.id, g, jsonb_build_object('name', s.name, 'description', s.description),
-		       'sha256:' || encode(sha256((s.id::text || '/' || g)::bytea), 'hex'), 2, $2::bigint, s.author_id, 'generated'
-		FROM skills s, generate_series(1, $1::int) g`, versions, int64(len(benchSkillMD)+len(benchScript)))
+		       'sha256:' || encode(sha256((s.id::text || '/' || g)::bytea), 'hex'), 2, $2::bigint, s.author_id, 'generated', $3, $4
+		FROM skills s, generate_series(1, $1::int) g`, versions, int64(len(benchSkillMD)+len(benchScript)), format, archive)
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,8 @@ func (r *run) close() {
 
 func (r *run) local(ctx context.Context) error {
 	cfg := r.cfg
-	needMain := cfg.wants(ScenarioTenants) || cfg.wants(ScenarioScope) || cfg.wants(ScenarioAPI) || cfg.wants(ScenarioIngest)
+	needMain := cfg.wants(ScenarioTenants) || cfg.wants(ScenarioScope) || cfg.wants(ScenarioAPI) || cfg.wants(ScenarioIngest) ||
+		cfg.wants(ScenarioDiscovery)
 	if needMain || cfg.wants(ScenarioSearch) {
 		cfg.progress("starting PostgreSQL (fast mode) for the run")
 		cl, err := StartCluster(ctx, cfg.Home, cfg.Log)
@@ -58,6 +59,11 @@ func (r *run) local(ctx context.Context) error {
 		}
 		if cfg.wants(ScenarioIngest) {
 			if err := r.ingest(ctx); err != nil {
+				return err
+			}
+		}
+		if cfg.wants(ScenarioDiscovery) {
+			if err := r.discovery(ctx); err != nil {
 				return err
 			}
 		}

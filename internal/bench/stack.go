@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/skillvault/skillvault/internal/database"
+	"github.com/skillvault/skillvault/internal/discovery"
 	"github.com/skillvault/skillvault/internal/server"
 	"github.com/skillvault/skillvault/internal/service"
 )
@@ -24,6 +26,10 @@ type stack struct {
 	url   string
 	stop  func()
 }
+
+// BaseDomain is the base domain of the benchmark's server: a tenant is
+// reached at <slug>.<BaseDomain> (discovery chooses the tenant by host).
+const BaseDomain = "bench.test"
 
 // poolSize is the pool `skillvault serve` opens.
 const poolSize = 32
@@ -43,7 +49,12 @@ func startStack(ctx context.Context, d Database) (*stack, error) {
 	}
 	svc := service.New(db, service.Options{})
 	// The per-key rate limit would measure itself, not the server.
-	srv := server.New(svc, server.Config{RateLimit: 1e9})
+	srv := server.New(svc, server.Config{RateLimit: 1e9, BaseDomain: BaseDomain})
+	discovery.Register(srv.Mux, svc, discovery.Options{
+		Auth:       func(r *http.Request) (service.Actor, error) { return srv.API.Authenticate(r, "api") },
+		HostTenant: srv.HostTenant,
+		Allow:      srv.API.Allow,
+	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		owner.Close()

@@ -5,6 +5,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
@@ -74,8 +76,12 @@ func WriteTarGz(w io.Writer, files []File) error {
 	if err != nil {
 		return err
 	}
-	// A zero gzip header (no name, no time) keeps the output reproducible.
-	gw := gzip.NewWriter(w)
+	// A zero gzip header (no name, no time) and a fixed level keep the
+	// output reproducible.
+	gw, err := gzip.NewWriterLevel(w, gzip.DefaultCompression)
+	if err != nil {
+		return fmt.Errorf("write gzip: %w", err)
+	}
 	tw := tar.NewWriter(gw)
 	for _, f := range sorted {
 		h := &tar.Header{
@@ -84,6 +90,7 @@ func WriteTarGz(w io.Writer, files []File) error {
 			Size:     int64(len(f.Data)),
 			Mode:     int64(fileMode(f.Data)),
 			ModTime:  archiveTime,
+			Format:   tarFormat(sorted),
 		}
 		if err := tw.WriteHeader(h); err != nil {
 			return fmt.Errorf("write tar entry %s: %w", f.Path, err)
@@ -99,4 +106,68 @@ func WriteTarGz(w io.Writer, files []File) error {
 		return fmt.Errorf("write gzip: %w", err)
 	}
 	return nil
+}
+
+// Archive formats a skill is distributed in (Agent Skills Discovery RFC
+// §Archive Distribution), by file-name extension.
+const (
+	TarGz = "tar.gz"
+	Zip   = "zip"
+)
+
+// ArchiveFormat is the format the discovery index offers for files:
+// tar.gz, unless a path is too long for a plain USTAR header. Longer paths
+// need PAX records, which simple tar readers (the `skills` CLI's among
+// them) take for the file's name; zip has no such limit.
+func ArchiveFormat(files []File) string {
+	if tarFormat(files) == tar.FormatUSTAR {
+		return TarGz
+	}
+	return Zip
+}
+
+// WriteArchive writes files in format (TarGz or Zip).
+func WriteArchive(w io.Writer, format string, files []File) error {
+	switch format {
+	case TarGz:
+		return WriteTarGz(w, files)
+	case Zip:
+		return WriteZip(w, files)
+	}
+	return fmt.Errorf("unknown archive format %q", format)
+}
+
+// ArchiveDigest returns the format ArchiveFormat chooses and the digest of
+// the archive's bytes, "sha256:<hex>", as the discovery index lists it.
+func ArchiveDigest(files []File) (format, digest string, err error) {
+	format = ArchiveFormat(files)
+	h := sha256.New()
+	if err := WriteArchive(h, format, files); err != nil {
+		return "", "", err
+	}
+	return format, "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// tarFormat is USTAR when every path fits its header (a name of up to 100
+// bytes, after an optional prefix of up to 155 split at a slash), else PAX.
+// Naming it keeps Go's tar writer from choosing per entry.
+func tarFormat(files []File) tar.Format {
+	for _, f := range files {
+		if !fitsUSTAR(f.Path) {
+			return tar.FormatPAX
+		}
+	}
+	return tar.FormatUSTAR
+}
+
+func fitsUSTAR(p string) bool {
+	if len(p) <= 100 {
+		return true
+	}
+	for i := len(p) - 1; i > 0; i-- {
+		if p[i] == '/' && i <= 155 && len(p)-i-1 <= 100 {
+			return true
+		}
+	}
+	return false
 }

@@ -1,9 +1,11 @@
 // Package discovery serves skills at the well-known URIs of the Agent
-// Skills Discovery RFC v0.2.0: /.well-known/agent-skills/index.json lists
-// the skills with their per-file and skill-level digests, every listed file
-// is served under /.well-known/agent-skills/{name}/{path}, and each skill's
-// files also come as one zip package. The older /.well-known/skills/ prefix
-// serves the same.
+// Skills Discovery RFC v0.2.0 (cloudflare/agent-skills-discovery-rfc):
+// /.well-known/agent-skills/index.json lists each skill with one artifact,
+// its SKILL.md (type "skill-md", for a skill that is only that file) or an
+// archive of its folder (type "archive", {name}.tar.gz or {name}.zip), and
+// the SHA-256 of the artifact's bytes. Every file of a listed skill is also
+// served at {name}/{path}. The older /.well-known/skills/ prefix serves the
+// same documents.
 //
 // The request's host chooses the tenant (a subdomain of the base domain or
 // a vanity domain; the "default" tenant on a host that names none), and
@@ -27,11 +29,13 @@ import (
 
 	"github.com/skillvault/skillvault/internal/api"
 	"github.com/skillvault/skillvault/internal/bundle"
+	"github.com/skillvault/skillvault/internal/fileserve"
 	"github.com/skillvault/skillvault/internal/service"
 )
 
-// Version is the RFC version the index declares.
-const Version = "0.2.0"
+// Schema identifies the index format (the RFC's §Versioning); clients
+// match it exactly and read an index without it as v0.1.0.
+const Schema = "https://schemas.agentskills.io/discovery/0.2.0/schema.json"
 
 // Prefixes are the well-known paths served: the RFC's, and the name of its
 // first draft that older clients still ask for.
@@ -52,36 +56,29 @@ type Options struct {
 
 // Index is the discovery index document.
 type Index struct {
-	Version string  `json:"version"`
-	Skills  []Skill `json:"skills"`
+	Schema string  `json:"$schema"`
+	Skills []Entry `json:"skills"`
 }
 
-// Skill is one entry of the index.
-type Skill struct {
-	Name        string   `json:"name"`
-	Description string   `json:"description"`
-	Digest      string   `json:"digest"`
-	Files       []File   `json:"files"`
-	Package     *Package `json:"package,omitempty"`
+// Entry is one skill of the index. URL is relative to the index (RFC 3986
+// resolution against the index URL, as the RFC specifies), so the same
+// document is right under both prefixes and every host of the tenant.
+type Entry struct {
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	Description string `json:"description"`
+	URL         string `json:"url"`
+	Digest      string `json:"digest"`
 }
 
-// File is one file of a skill entry.
-type File struct {
-	Path   string `json:"path"`
-	Digest string `json:"digest"`
-}
-
-// Package is a skill's archive: a zip of its files at the archive root.
-type Package struct {
-	URL    string `json:"url"`
-	Digest string `json:"digest"`
-}
+// archiveTypes are the archive formats served, with their content types.
+var archiveTypes = map[string]string{bundle.TarGz: fileserve.TypeGzip, bundle.Zip: fileserve.TypeZip}
 
 type handler struct {
-	svc  *service.Service
-	opt  Options
-	log  *slog.Logger
-	pkgs digestCache
+	svc   *service.Service
+	opt   Options
+	log   *slog.Logger
+	cache indexCache
 }
 
 // Register adds the discovery routes to mux, under both prefixes.
@@ -89,12 +86,32 @@ func Register(mux *http.ServeMux, svc *service.Service, opt Options) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{svc: svc, opt: opt, log: opt.Logger, pkgs: digestCache{m: map[string]string{}}}
+	h := &handler{svc: svc, opt: opt, log: opt.Logger, cache: indexCache{m: map[cacheKey]cachedIndex{}}}
 	for _, p := range Prefixes {
-		mux.HandleFunc("GET "+p+"index.json", h.index)
-		mux.HandleFunc("GET "+p+"{archive}", h.archive)
-		mux.HandleFunc("GET "+p+"{name}/{path...}", h.file)
-		mux.HandleFunc(p, h.other)
+		fileserve.Declare(
+			fileserve.Route{Pattern: "GET " + p + "{archive}", Auth: "anonymous", Archive: true,
+				Path: func(skill, _ string) string { return p + skill + "." + bundle.TarGz }},
+			fileserve.Route{Pattern: "GET " + p + "{archive}", Auth: "anonymous", Archive: true,
+				Path: func(skill, _ string) string { return p + skill + "." + bundle.Zip }},
+			fileserve.Route{Pattern: "GET " + p + "{name}/{path...}", Auth: "anonymous",
+				Path: func(skill, file string) string { return p + skill + "/" + fileserve.EscapePath(file) }})
+		mux.HandleFunc("GET "+p+"index.json", cors(h.index))
+		mux.HandleFunc("GET "+p+"{archive}", cors(h.archive))
+		mux.HandleFunc("GET "+p+"{name}/{path...}", cors(h.file))
+		mux.HandleFunc(p, cors(h.other))
+	}
+}
+
+// cors lets browser pages anywhere read what anyone may read: anonymous
+// answers carry Access-Control-Allow-Origin: *. Requests with credentials
+// get no CORS headers, and preflights never allow Authorization, so a page
+// elsewhere cannot use a visitor's key.
+func cors(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+		}
+		next(w, r)
 	}
 }
 
@@ -103,33 +120,58 @@ func (h *handler) index(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	skills, err := h.svc.DiscoveryIndex(r.Context(), a)
+	doc, err := h.indexDocument(r.Context(), a)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	prefix := strings.TrimSuffix(r.URL.Path, "index.json")
-	idx := Index{Version: Version, Skills: make([]Skill, 0, len(skills))}
-	for _, sk := range skills {
-		e := Skill{Name: sk.Name, Description: sk.Description, Digest: sk.Digest, Files: make([]File, len(sk.Files))}
-		for i, f := range sk.Files {
-			e.Files[i] = File{Path: f.Path, Digest: "sha256:" + f.SHA256}
-		}
-		if d, err := h.packageDigest(r.Context(), a, sk); err != nil {
-			h.fail(w, r, err)
-			return
-		} else if d != "" {
-			e.Package = &Package{URL: baseURL(r) + prefix + sk.Name + ".zip", Digest: d}
-		}
-		idx.Skills = append(idx.Skills, e)
-	}
-	data, err := json.Marshal(idx)
+	serve(w, r, a, "application/json", doc.etag, doc.body)
+}
+
+// indexDocument returns the actor's index: from the cache when the
+// tenant's discovery stamp has not moved since it was built (one cheap
+// read, so every process sees another's publication at once), else built
+// and cached.
+func (h *handler) indexDocument(ctx context.Context, a service.Actor) (cachedIndex, error) {
+	key := cacheKey{tenant: a.TenantID, viewer: viewer(a)}
+	stamp, err := h.svc.DiscoveryStamp(ctx, a)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return cachedIndex{}, err
 	}
-	data = append(data, '\n')
-	serve(w, r, a, "application/json", bundle.FileDigest(data), data)
+	if c, ok := h.cache.get(key); ok && stamp != "" && c.stamp == stamp {
+		return c, nil
+	}
+	entries, stamp, err := h.svc.DiscoveryIndex(ctx, a)
+	if err != nil {
+		return cachedIndex{}, err
+	}
+	idx := Index{Schema: Schema, Skills: make([]Entry, 0, len(entries))}
+	for _, e := range entries {
+		u := e.Name + "/" + bundle.SkillFile
+		if e.Type == service.TypeArchive {
+			u = e.Name + "." + e.Format
+		}
+		idx.Skills = append(idx.Skills, Entry{Name: e.Name, Type: e.Type, Description: e.Description, URL: u, Digest: e.Digest})
+	}
+	body, err := json.Marshal(idx)
+	if err != nil {
+		return cachedIndex{}, err
+	}
+	body = append(body, '\n')
+	c := cachedIndex{stamp: stamp, body: body, etag: bundle.FileDigest(body)}
+	if stamp != "" {
+		h.cache.put(key, c)
+	}
+	return c, nil
+}
+
+// viewer names what decides an actor's view of its tenant: anonymous, or
+// the user and role (a member sees their own private skills).
+func viewer(a service.Actor) string {
+	if a.Role == "" {
+		return ""
+	}
+	return a.UserID.String() + "/" + a.Role
 }
 
 func (h *handler) file(w http.ResponseWriter, r *http.Request) {
@@ -147,40 +189,78 @@ func (h *handler) file(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	serve(w, r, a, api.ContentType(f.Path, f.Data), "sha256:"+f.SHA256, f.Data)
+	cacheHeaders(w, a)
+	fileserve.File(w, r, f.Path, f.Data, "sha256:"+f.SHA256)
 }
 
-// archive serves {name}.zip, the package the index offers.
+// archive serves {name}.tar.gz and {name}.zip: the skill's folder, written
+// reproducibly, so its bytes match the digest stored at publish.
 func (h *handler) archive(w http.ResponseWriter, r *http.Request) {
-	name, ok := strings.CutSuffix(r.PathValue("archive"), ".zip")
-	if !ok || bundle.ValidateName(name) != nil {
-		notFound(w, r, "no such skill package: "+r.URL.Path)
+	name, format := splitArchive(r.PathValue("archive"))
+	if format == "" || bundle.ValidateName(name) != nil {
+		notFound(w, r, "no such skill archive: "+r.URL.Path+" (archives are NAME.tar.gz and NAME.zip)")
 		return
 	}
 	a, ok := h.caller(w, r)
 	if !ok {
 		return
 	}
-	d, files, err := h.svc.DiscoveryBundle(r.Context(), a, name)
+	// A conditional request for the listed archive is answered from the
+	// stored digest, without reading or compressing the files.
+	inm := r.Header.Get("If-None-Match")
+	d, err := h.svc.DiscoveryBundle(r.Context(), a, name, inm == "")
+	if err == nil && inm != "" {
+		if d.Format == format && d.ArchiveDigest != "" && inm == `"`+d.ArchiveDigest+`"` {
+			cacheHeaders(w, a)
+			w.Header().Set("ETag", inm)
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		d, err = h.svc.DiscoveryBundle(r.Context(), a, name, true)
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	data, err := zipBytes(files)
-	if err != nil {
+	var buf bytes.Buffer
+	if err := bundle.WriteArchive(&buf, format, d.Files); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	digest := bundle.FileDigest(data)
-	h.pkgs.put(d.Digest, digest)
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.zip"`)
+	digest := bundle.FileDigest(buf.Bytes())
+	if d.Format == format && d.ArchiveDigest != "" && d.ArchiveDigest != digest {
+		// The writer no longer reproduces the stored bytes (a changed
+		// compressor?): clients will refuse the archive. Say so loudly.
+		h.log.Error("discovery archive differs from its stored digest", "skill", name, "version", d.Version,
+			"stored", d.ArchiveDigest, "written", digest)
+	}
 	w.Header().Set("X-Skill-Digest", d.Digest)
-	serve(w, r, a, "application/zip", digest, data)
+	cacheHeaders(w, a)
+	fileserve.Archive(w, r, name+"."+format, archiveTypes[format], buf.Bytes(), digest)
 }
 
-// other answers every other path under a prefix: 405 for methods other
-// than GET and HEAD, 404 otherwise.
+// splitArchive splits "name.tar.gz" or "name.zip"; format is "" for
+// anything else.
+func splitArchive(s string) (name, format string) {
+	for f := range archiveTypes {
+		if n, ok := strings.CutSuffix(s, "."+f); ok {
+			return n, f
+		}
+	}
+	return s, ""
+}
+
+// other answers every other path under a prefix: CORS preflights (which
+// never allow Authorization), 405 for methods other than GET and HEAD, 404
+// otherwise.
 func (h *handler) other(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodOptions {
+		w.Header().Set("Access-Control-Allow-Methods", "GET, HEAD")
+		w.Header().Set("Access-Control-Allow-Headers", "If-None-Match")
+		w.Header().Set("Access-Control-Max-Age", "86400")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		api.WriteProblem(w, r, api.Problem{Type: "/problems/method-not-allowed", Title: "Method not allowed",
@@ -230,68 +310,29 @@ func (h *handler) caller(w http.ResponseWriter, r *http.Request) (service.Actor,
 	return a, true
 }
 
-// packageDigest returns the digest of the skill's zip package. The zip is
-// a function of the files alone (bundle.WriteZip is deterministic), and the
-// skill digest names the files, so the result is cached by skill digest:
-// the index is built without reading every file on every request. It
-// returns "" when the skill changed while the index was read.
-func (h *handler) packageDigest(ctx context.Context, a service.Actor, sk service.DiscoverySkill) (string, error) {
-	if d, ok := h.pkgs.get(sk.Digest); ok {
-		return d, nil
-	}
-	cur, files, err := h.svc.DiscoveryBundle(ctx, a, sk.Name)
-	if service.KindOf(err) == service.NotFound {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	if cur.Digest != sk.Digest || bundle.Digest(files) != sk.Digest {
-		return "", nil
-	}
-	data, err := zipBytes(files)
-	if err != nil {
-		return "", err
-	}
-	d := bundle.FileDigest(data)
-	h.pkgs.put(sk.Digest, d)
-	return d, nil
-}
-
-func zipBytes(files []bundle.File) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := bundle.WriteZip(&buf, files); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// serve writes content with its digest as a strong ETag; http.ServeContent
-// answers If-None-Match with 304, HEAD, and ranges. Content may change at
-// the same URL when a new version is published, and the index and files
-// must agree for clients to verify them, so caches must revalidate (cheap
-// with the ETag) rather than serve a stale copy.
+// serve writes the index with its digest as a strong ETag;
+// http.ServeContent answers If-None-Match with 304, and HEAD.
 func serve(w http.ResponseWriter, r *http.Request, a service.Actor, contentType, digest string, data []byte) {
+	cacheHeaders(w, a)
 	hd := w.Header()
 	hd.Set("Content-Type", contentType)
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("ETag", `"`+digest+`"`)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
+}
+
+// cacheHeaders: anonymous answers may be kept by shared caches, a key's
+// only by its holder. Content changes at the same URL when a version is
+// published, and the index and artifacts must agree for clients to verify
+// them, so caches revalidate (cheap with the ETag) before each use.
+func cacheHeaders(w http.ResponseWriter, a service.Actor) {
+	hd := w.Header()
 	hd.Set("Vary", "Authorization")
 	if a.KeyID == uuid.Nil {
 		hd.Set("Cache-Control", "public, no-cache")
 	} else {
 		hd.Set("Cache-Control", "private, no-cache")
 	}
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
-}
-
-// baseURL is the scheme and host the request came to, for the package URL.
-func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
 }
 
 var problems = map[service.Kind]struct {
@@ -334,28 +375,46 @@ func notFound(w http.ResponseWriter, r *http.Request, detail string) {
 	api.WriteProblem(w, r, api.Problem{Type: "/problems/not-found", Title: "Not found", Status: http.StatusNotFound, Detail: detail})
 }
 
-// digestCache maps skill digests to package digests. Entries never go
-// stale (both sides are content digests); the map is emptied when full to
-// bound its memory.
-type digestCache struct {
-	mu sync.Mutex
-	m  map[string]string
+// indexCache holds built index documents per tenant and viewer. An entry
+// is used only while its stamp is the tenant's current one; the cache is
+// emptied when it would grow past maxCachedBytes, to bound its memory.
+type indexCache struct {
+	mu    sync.Mutex
+	m     map[cacheKey]cachedIndex
+	bytes int
 }
 
-const maxCachedPackages = 10000
-
-func (c *digestCache) get(skill string) (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	d, ok := c.m[skill]
-	return d, ok
+type cacheKey struct {
+	tenant uuid.UUID
+	viewer string
 }
 
-func (c *digestCache) put(skill, pkg string) {
+type cachedIndex struct {
+	stamp string
+	body  []byte
+	etag  string
+}
+
+// maxCachedBytes bounds the cache: a 1,000-skill index is about 250 KB.
+const maxCachedBytes = 64 << 20
+
+func (c *indexCache) get(k cacheKey) (cachedIndex, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.m) >= maxCachedPackages {
-		clear(c.m)
+	v, ok := c.m[k]
+	return v, ok
+}
+
+func (c *indexCache) put(k cacheKey, v cachedIndex) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.m[k]; ok {
+		c.bytes -= len(old.body)
 	}
-	c.m[skill] = pkg
+	if c.bytes+len(v.body) > maxCachedBytes {
+		clear(c.m)
+		c.bytes = 0
+	}
+	c.m[k] = v
+	c.bytes += len(v.body)
 }

@@ -1,21 +1,21 @@
 package mcpserver
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/url"
+	"path"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/skillvault/skillvault/internal/api"
 	"github.com/skillvault/skillvault/internal/bundle"
+	"github.com/skillvault/skillvault/internal/fileserve"
 	"github.com/skillvault/skillvault/internal/service"
 	"github.com/skillvault/skillvault/internal/store"
 )
@@ -360,14 +360,19 @@ func versionFile(ctx context.Context, b Backend, name string, v service.VersionD
 		return skillFile{}, &service.Error{Kind: service.Unavailable, Msg: fmt.Sprintf("%s of %s version %d arrived with digest %s, not the %s of its manifest, so it was refused",
 			clean, name, v.Number, d, "sha256:"+entry.SHA256)}
 	}
-	return skillFile{version: v.Number, path: clean, data: data, mime: mimeType(clean, data), text: isText(data)}, nil
+	return skillFile{version: v.Number, path: clean, data: data, mime: mimeType(clean, data), text: fileserve.IsText(data)}, nil
 }
 
-func isText(data []byte) bool { return utf8.Valid(data) && !bytes.ContainsRune(data, 0) }
-
-// mimeType is the file's content type without parameters.
+// mimeType describes the file to an MCP client: the type it would be
+// served with over HTTP, or for binary files the type its extension names
+// (metadata only: MCP hands bytes to an agent, not to a browser).
 func mimeType(p string, data []byte) string {
-	ct, _, _ := strings.Cut(api.ContentType(p, data), ";")
+	ct, _, _ := strings.Cut(fileserve.ContentType(p, data), ";")
+	if ct == fileserve.TypeBinary {
+		if t, _, _ := strings.Cut(mime.TypeByExtension(path.Ext(p)), ";"); t != "" {
+			return t
+		}
+	}
 	return strings.TrimSpace(ct)
 }
 

@@ -2,11 +2,7 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"slices"
-	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -17,9 +13,6 @@ import (
 
 // DefaultTenantSlug names the tenant served where the host names none.
 const DefaultTenantSlug = "default"
-
-// discoveryPage is how many skills the index reads per statement.
-const discoveryPage = 200
 
 // DefaultTenant returns the tenant served on a host that names no tenant
 // (the bare base domain, localhost, an IP address): the active tenant with
@@ -35,52 +28,108 @@ func (s *Service) DefaultTenant(ctx context.Context) (uuid.UUID, bool, error) {
 	return t.ID, t.Active, nil
 }
 
-// DiscoverySkill is a skill as the well-known discovery index lists it: the
-// version an agent should use and that version's manifest.
-type DiscoverySkill struct {
+// Artifact types of the discovery index (Agent Skills Discovery RFC
+// v0.2.0): a skill that is only a SKILL.md is served as that file, any
+// other as an archive of its folder.
+const (
+	TypeSkillMD = "skill-md"
+	TypeArchive = "archive"
+)
+
+// DiscoveryEntry is a skill as the well-known discovery index lists it:
+// its published version, and the one artifact an agent downloads for it.
+type DiscoveryEntry struct {
 	Name        string
-	Description string // from the listed version's SKILL.md
+	Description string // from the published version's SKILL.md
 	Version     int
-	Digest      string            // skill-level digest, "sha256:<hex>"
-	Files       []store.FileEntry // SKILL.md first, then by path (bytewise)
-	CreatedAt   time.Time         // when the listed version was stored
+	Type        string // TypeSkillMD or TypeArchive
+	Format      string // for TypeArchive: bundle.TarGz or bundle.Zip
+	Digest      string // SHA-256 of the artifact's bytes, "sha256:<hex>"
 }
 
-// DiscoveryIndex lists the skills the actor may discover in its tenant.
-// Anonymous actors (Actor{TenantID: t}) see public published skills, and
-// only when the tenant has public_discovery on; a key sees what it may
-// read. Archived skills are retired and never listed.
-func (s *Service) DiscoveryIndex(ctx context.Context, a Actor) ([]DiscoverySkill, error) {
+// DiscoveryStamp returns a value that changes whenever what DiscoveryIndex
+// returns for the actor's tenant may change (a publication, a visibility
+// or status change, a deletion, a settings change), read with one cheap
+// statement; "" when there is none to trust, so nothing may be cached.
+func (s *Service) DiscoveryStamp(ctx context.Context, a Actor) (string, error) {
 	if err := a.needRead(); err != nil {
-		return nil, err
+		return "", err
 	}
-	out := []DiscoverySkill{}
+	var stamp string
 	err := s.db.Read(ctx, a.scope(), func(q database.Q) error {
+		var err error
+		stamp, err = store.DiscoveryStamp(ctx, q)
+		if errors.Is(err, store.ErrNotFound) {
+			stamp, err = "", nil
+		}
+		return err
+	})
+	return stamp, err
+}
+
+// DiscoveryIndex lists the skills the actor may discover in its tenant,
+// by name, with the stamp (DiscoveryStamp) read before them, so a cache of
+// the result under the stamp is never newer than the stamp says. Only
+// published skills appear, at their published version: drafts, skills
+// waiting for or refused by review, and archived skills never do.
+// Anonymous actors (Actor{TenantID: t}) see public skills, and only when
+// the tenant has public_discovery on; a key sees what it may read.
+func (s *Service) DiscoveryIndex(ctx context.Context, a Actor) ([]DiscoveryEntry, string, error) {
+	stamp, err := s.DiscoveryStamp(ctx, a)
+	if err != nil {
+		return nil, "", err
+	}
+	var rows []store.DiscoveryEntry
+	err = s.db.Read(ctx, a.scope(), func(q database.Q) error {
 		if ok, err := discoveryOpen(ctx, q, a); err != nil || !ok {
 			return err
 		}
-		for offset := 0; ; offset += discoveryPage {
-			page, err := store.ListSkills(ctx, q, store.SkillFilter{Sort: "name", Offset: offset, Limit: discoveryPage})
-			if err != nil {
-				return err
-			}
-			for _, sk := range page {
-				n, ok := discoveryVersion(a, sk)
-				if !ok {
-					continue
-				}
-				d, err := discoveryEntry(ctx, q, sk, n)
-				if err != nil {
-					return err
-				}
-				out = append(out, d)
-			}
-			if len(page) < discoveryPage {
-				return nil
+		var err error
+		rows, err = store.DiscoveryEntries(ctx, q)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]DiscoveryEntry, 0, len(rows))
+	for _, r := range rows {
+		if a.Role == "" && r.Visibility != "public" {
+			continue // skill_visible says so too; never rely on one check for the world
+		}
+		e := DiscoveryEntry{Name: r.Name, Description: r.Description, Version: r.Version, Type: TypeArchive,
+			Format: r.ArchiveFormat, Digest: r.ArchiveDigest}
+		switch {
+		case r.FileCount == 1 && r.SkillMDSHA256 != "":
+			e.Type, e.Format, e.Digest = TypeSkillMD, "", "sha256:"+r.SkillMDSHA256
+		case r.ArchiveDigest == "":
+			if e.Format, e.Digest, err = s.fillArchiveDigest(ctx, a, r.VersionID); err != nil {
+				return nil, "", err
 			}
 		}
+		out = append(out, e)
+	}
+	return out, stamp, nil
+}
+
+// fillArchiveDigest computes and stores the archive digest of a version
+// stored before digests were computed at publish; it runs once per such
+// version.
+func (s *Service) fillArchiveDigest(ctx context.Context, a Actor, version uuid.UUID) (format, digest string, err error) {
+	err = s.db.Write(ctx, a.scope(), func(q database.Q) error {
+		data, err := store.VersionFileData(ctx, q, version)
+		if err != nil {
+			return err
+		}
+		files := make([]bundle.File, len(data))
+		for i, f := range data {
+			files[i] = bundle.File{Path: f.Path, Data: f.Data}
+		}
+		if format, digest, err = bundle.ArchiveDigest(files); err != nil {
+			return err
+		}
+		return store.SetVersionArchive(ctx, q, version, format, digest)
 	})
-	return out, err
+	return format, digest, err
 }
 
 // DiscoveryFile returns one file of the version of a skill the index lists.
@@ -103,17 +152,33 @@ func (s *Service) DiscoveryFile(ctx context.Context, a Actor, name, path string)
 	return f, err
 }
 
+// DiscoveryArchive is the listed version of a skill with its files, for
+// its archive.
+type DiscoveryArchive struct {
+	Name    string
+	Version int
+	Digest  string // the version's manifest digest
+	// Format and ArchiveDigest are what the index lists for the archive
+	// ("" for an older version whose digest is not filled in yet).
+	Format, ArchiveDigest string
+	Files                 []bundle.File
+}
+
 // DiscoveryBundle returns the listed version of a skill with every file,
-// for the package archive.
-func (s *Service) DiscoveryBundle(ctx context.Context, a Actor, name string) (DiscoverySkill, []bundle.File, error) {
+// for the archive. With withFiles false only the digests are read, enough
+// to answer a conditional request.
+func (s *Service) DiscoveryBundle(ctx context.Context, a Actor, name string, withFiles bool) (DiscoveryArchive, error) {
 	if err := a.needRead(); err != nil {
-		return DiscoverySkill{}, nil, err
+		return DiscoveryArchive{}, err
 	}
-	var d DiscoverySkill
-	var files []bundle.File
+	var d DiscoveryArchive
 	err := s.db.Read(ctx, a.scope(), func(q database.Q) error {
 		v, err := discoverableVersion(ctx, q, a, name)
 		if err != nil {
+			return err
+		}
+		d.Name, d.Version, d.Digest = name, v.Number, v.Digest
+		if d.Format, d.ArchiveDigest, err = store.VersionArchive(ctx, q, v.ID); err != nil || !withFiles {
 			return err
 		}
 		data, err := store.VersionFileData(ctx, q, v.ID)
@@ -121,15 +186,11 @@ func (s *Service) DiscoveryBundle(ctx context.Context, a Actor, name string) (Di
 			return err
 		}
 		for _, f := range data {
-			files = append(files, bundle.File{Path: f.Path, Data: f.Data})
-			d.Files = append(d.Files, f.FileEntry)
+			d.Files = append(d.Files, bundle.File{Path: f.Path, Data: f.Data})
 		}
-		sortDiscoveryFiles(d.Files)
-		d.Name, d.Version, d.Digest, d.CreatedAt = name, v.Number, v.Digest, v.CreatedAt
-		d.Description = versionDescription(v, "")
 		return nil
 	})
-	return d, files, err
+	return d, err
 }
 
 // discoverableVersion finds the version of a skill that discovery serves,
@@ -183,66 +244,18 @@ func discoveryOpen(ctx context.Context, q database.Q, a Actor) (bool, error) {
 	return true, nil
 }
 
-// discoveryVersion picks the version discovery serves: the published one,
-// or for a key holder who may see an unpublished skill, the latest.
+// discoveryVersion picks the version discovery serves: the published
+// version of a published skill, for every caller (drafts and versions
+// waiting for review are for the web UI and the API, not for agents).
 // skill_visible has already hidden what the actor may not read; the
 // anonymous rule is checked again here so that a change there cannot
 // publish a private skill to the world.
 func discoveryVersion(a Actor, sk store.Skill) (int, bool) {
-	if a.Role == "" && (sk.Visibility != "public" || sk.Status != "published") {
+	if a.Role == "" && sk.Visibility != "public" {
 		return 0, false
 	}
-	switch sk.Status {
-	case "published":
-		if sk.PublishedVersion == nil {
-			return 0, false
-		}
-		return *sk.PublishedVersion, true
-	case "draft", "in_review":
-		return sk.LatestVersion, sk.LatestVersion > 0
+	if sk.Status != "published" || sk.PublishedVersion == nil {
+		return 0, false // drafts, in review, archived
 	}
-	return 0, false // archived: retired, not offered to agents
-}
-
-func discoveryEntry(ctx context.Context, q database.Q, sk store.Skill, n int) (DiscoverySkill, error) {
-	v, err := store.VersionByNumber(ctx, q, sk.ID, n)
-	if err != nil {
-		return DiscoverySkill{}, err
-	}
-	files, err := store.VersionFiles(ctx, q, v.ID)
-	if err != nil {
-		return DiscoverySkill{}, err
-	}
-	sortDiscoveryFiles(files)
-	return DiscoverySkill{Name: sk.Name, Description: versionDescription(v, sk.Description), Version: v.Number,
-		Digest: v.Digest, Files: files, CreatedAt: v.CreatedAt}, nil
-}
-
-// versionDescription reads the description of the version's own SKILL.md:
-// the skill row carries the latest version's, which may be an unpublished
-// draft.
-func versionDescription(v store.Version, fallback string) string {
-	var fm struct {
-		Description string `json:"description"`
-	}
-	if json.Unmarshal(v.Frontmatter, &fm) == nil && fm.Description != "" {
-		return fm.Description
-	}
-	return fallback
-}
-
-// sortDiscoveryFiles puts SKILL.md first (the RFC asks for it) and the rest
-// by path, bytewise.
-func sortDiscoveryFiles(files []store.FileEntry) {
-	slices.SortFunc(files, func(x, y store.FileEntry) int {
-		switch {
-		case x.Path == y.Path:
-			return 0
-		case x.Path == bundle.SkillFile:
-			return -1
-		case y.Path == bundle.SkillFile:
-			return 1
-		}
-		return strings.Compare(x.Path, y.Path)
-	})
+	return *sk.PublishedVersion, true
 }

@@ -3,11 +3,13 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/skillvault/skillvault/internal/bundle"
 	"github.com/skillvault/skillvault/internal/database"
 )
 
@@ -66,15 +68,24 @@ type NewVersion struct {
 }
 
 // InsertVersion stores a version, its manifest and any blobs the tenant
-// does not have yet, with three statements whatever the file count.
+// does not have yet, with three statements whatever the file count. It
+// also stores the digest of the version's discovery archive, computed here
+// so that no version is stored without it.
 func InsertVersion(ctx context.Context, q database.Q, n NewVersion) (Version, error) {
 	var total int64
 	shas, sizes, datas, paths := make([]string, len(n.Files)), make([]int64, len(n.Files)), make([][]byte, len(n.Files)), make([]string, len(n.Files))
+	files := make([]bundle.File, len(n.Files))
 	for i, f := range n.Files {
 		shas[i], sizes[i], datas[i], paths[i] = f.SHA256, f.Size, f.Data, f.Path
+		files[i] = bundle.File{Path: f.Path, Data: f.Data}
 		total += f.Size
 	}
-	v, err := scanVersion(q.QueryRow(ctx, qVersionInsert, n.SkillID, n.Number, n.Frontmatter, n.Digest, len(n.Files), total, n.AuthorID, n.Changelog))
+	format, digest, err := bundle.ArchiveDigest(files)
+	if err != nil {
+		return Version{}, fmt.Errorf("archive digest: %w", err)
+	}
+	v, err := scanVersion(q.QueryRow(ctx, qVersionInsert, n.SkillID, n.Number, n.Frontmatter, n.Digest, len(n.Files), total, n.AuthorID, n.Changelog,
+		format, digest))
 	if err != nil {
 		return v, err
 	}

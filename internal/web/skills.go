@@ -11,9 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/skillvault/skillvault/internal/bundle"
+	"github.com/skillvault/skillvault/internal/fileserve"
 	"github.com/skillvault/skillvault/internal/service"
 	"github.com/skillvault/skillvault/internal/store"
 )
@@ -280,10 +280,15 @@ func (wb *Web) skillPage(w http.ResponseWriter, r *http.Request, c *reqCtx) erro
 	return nil
 }
 
-// isText reports whether data can be shown as text.
-func isText(data []byte) bool {
-	return utf8.Valid(data) && !bytes.ContainsRune(data, 0)
-}
+// fileRoutes are the UI's routes that serve bundle bytes (see fileserve).
+var _ = fileserve.Declare(
+	fileserve.Route{Pattern: "GET /skills/{name}/files/{path...}", Auth: "session",
+		Path: func(skill, file string) string {
+			return "/skills/" + skill + "/files/" + fileserve.EscapePath(file) + "?raw=1"
+		}},
+	fileserve.Route{Pattern: "GET /skills/{name}/download", Auth: "session", Archive: true,
+		Path: func(skill, _ string) string { return "/skills/" + skill + "/download" }},
+)
 
 func versionRef(r *http.Request) string {
 	if v := r.URL.Query().Get("version"); v != "" {
@@ -300,9 +305,7 @@ func (wb *Web) filePage(w http.ResponseWriter, r *http.Request, c *reqCtx) error
 		return err
 	}
 	if r.URL.Query().Get("raw") == "1" {
-		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", pathBase(p)))
-		w.Write(f.Data)
+		fileserve.File(w, r, f.Path, f.Data, "sha256:"+f.SHA256)
 		return nil
 	}
 	vd, err := wb.svc.Version(r.Context(), c.A, name, strconv.Itoa(v.Number))
@@ -310,10 +313,10 @@ func (wb *Web) filePage(w http.ResponseWriter, r *http.Request, c *reqCtx) error
 		return err
 	}
 	data := map[string]any{"Name": name, "Path": p, "File": f.FileEntry, "Version": vd, "Ref": ref}
-	if isText(f.Data) && len(f.Data) <= 512<<10 {
+	if fileserve.IsText(f.Data) && len(f.Data) <= 512<<10 {
 		data["Code"] = highlight(p, string(f.Data))
 	}
-	if strings.HasSuffix(strings.ToLower(p), ".md") && isText(f.Data) && r.URL.Query().Get("source") != "1" {
+	if strings.HasSuffix(strings.ToLower(p), ".md") && fileserve.IsText(f.Data) && r.URL.Query().Get("source") != "1" {
 		body := f.Data
 		if p == "SKILL.md" {
 			if _, b, err := bundle.ParseSkillMD(f.Data); err == nil {
@@ -324,13 +327,6 @@ func (wb *Web) filePage(w http.ResponseWriter, r *http.Request, c *reqCtx) error
 	}
 	wb.render(w, r, c, http.StatusOK, "file", p+" · "+name, data)
 	return nil
-}
-
-func pathBase(p string) string {
-	if i := strings.LastIndexByte(p, '/'); i >= 0 {
-		return p[i+1:]
-	}
-	return p
 }
 
 func pathDir(p string) string {
@@ -427,7 +423,7 @@ func diffBundles(a, b []bundle.File) []fileDiff {
 			d.Status = "changed"
 		}
 		if d.Status != "same" {
-			if !isText(x) || !isText(y) {
+			if !fileserve.IsText(x) || !fileserve.IsText(y) {
 				d.Note = "binary file"
 			} else {
 				d.Lines, d.Note = lineDiff(string(x), string(y))
@@ -459,10 +455,7 @@ func (wb *Web) download(w http.ResponseWriter, r *http.Request, c *reqCtx) error
 	if _, err := wb.svc.RecordUsage(r.Context(), c.A, []service.UsageInput{{Skill: name, Version: v.Number, Event: "download", Source: "web"}}); err != nil {
 		wb.log.Warn("could not record a download", "skill", name, "err", err)
 	}
-	w.Header().Set("Content-Type", "application/zip")
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", fmt.Sprintf("%s-%d.zip", name, v.Number)))
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.Write(buf.Bytes())
+	fileserve.Archive(w, r, fmt.Sprintf("%s-%d.zip", name, v.Number), fileserve.TypeZip, buf.Bytes(), v.Digest)
 	return nil
 }
 

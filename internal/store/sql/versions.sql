@@ -1,6 +1,7 @@
 -- name: VersionInsert
-INSERT INTO skill_versions (tenant_id, skill_id, number, frontmatter, digest, file_count, total_size, author_id, changelog)
-VALUES (current_setting('app.current_tenant_id')::uuid, $1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO skill_versions (tenant_id, skill_id, number, frontmatter, digest, file_count, total_size, author_id, changelog,
+                            archive_format, archive_digest)
+VALUES (current_setting('app.current_tenant_id')::uuid, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 RETURNING id, number, frontmatter, digest, file_count, total_size, author_id, changelog, created_at;
 
 -- name: BlobsInsert

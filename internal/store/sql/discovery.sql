@@ -1,0 +1,23 @@
+-- name: DiscoveryStamp
+-- Changes whenever the tenant's discovery index may change: the stamp is
+-- bumped by a trigger on skills, and the settings decide who sees what.
+SELECT discovery_stamp, public_discovery, allow_skill_download, updated_at FROM site_settings;
+
+-- name: DiscoveryEntries
+-- The published version of every published skill the principal may see,
+-- with what the index lists for it, in one statement whatever the count.
+SELECT s.name, s.visibility, coalesce(nullif(v.frontmatter->>'description', ''), s.description),
+       v.id, v.number, v.file_count, f.sha256, v.archive_format, v.archive_digest
+FROM skills s
+JOIN skill_versions v ON v.tenant_id = s.tenant_id AND v.skill_id = s.id AND v.number = s.published_version
+LEFT JOIN skill_version_files f ON f.tenant_id = v.tenant_id AND f.version_id = v.id AND f.path = 'SKILL.md'
+WHERE s.status = 'published' AND skill_visible(s.author_id, s.visibility, s.status)
+ORDER BY s.name COLLATE "C";
+
+-- name: VersionArchive
+SELECT archive_format, archive_digest FROM skill_versions WHERE id = $1;
+
+-- name: VersionSetArchive
+-- Fills in the archive digest of a version stored before it was computed
+-- at publish (migration 00008); a stored digest is never changed.
+UPDATE skill_versions SET archive_format = $2, archive_digest = $3 WHERE id = $1 AND archive_digest IS NULL;
