@@ -380,6 +380,9 @@ func (s *Service) Skills(ctx context.Context, a Actor, f store.SkillFilter) ([]s
 	default:
 		return nil, invalidf("sort must be updated, rating, uses or name, not %q", f.Sort)
 	}
+	if f.Offset < 0 || f.Limit < 0 {
+		return nil, invalidf("offset and limit must not be negative")
+	}
 	var out []store.Skill
 	err := s.db.Read(ctx, a.scope(), func(q database.Q) error {
 		var err error

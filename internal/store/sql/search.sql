@@ -60,6 +60,20 @@ WHERE s.id = ANY($1)
   AND ($4::text = '' OR s.status = $4)
   AND ($5::text = '' OR s.author_id = (SELECT id FROM users WHERE email = $5));
 
+-- name: SearchAllowed
+-- Which candidate ids are skills the actor may see and the filters allow.
+-- Vectors are cached for the whole tenant, so semantic search ranks only
+-- these: a hidden skill must not take a rank (issue 11, finding 6).
+-- Ids only, and the same conditions as SearchHits.
+SELECT s.id
+FROM skills s
+WHERE s.id = ANY($1)
+  AND skill_visible(s.author_id, s.visibility, s.status)
+  AND ($2::text = '' OR s.category = $2)
+  AND ($3::text = '' OR s.tags @> ARRAY[$3])
+  AND ($4::text = '' OR s.status = $4)
+  AND ($5::text = '' OR s.author_id = (SELECT id FROM users WHERE email = $5));
+
 -- name: SearchSnippets
 -- Highlighted snippets for the skills of the page returned (ts_headline is
 -- the costly part of reading hits, so it runs for those only).
