@@ -401,6 +401,7 @@ func (s *Service) searchAllowed(ctx context.Context, a Actor, f store.SearchFilt
 func (s *Service) fuse(ctx context.Context, a Actor, sq SearchQuery, keyword, semantic []store.Ranked) ([]SearchHit, error) {
 	type agg struct {
 		score   float64
+		first   int // the best place in a list, to break ties as the lists do
 		matched []string
 	}
 	scores := map[uuid.UUID]*agg{}
@@ -408,9 +409,10 @@ func (s *Service) fuse(ctx context.Context, a Actor, sq SearchQuery, keyword, se
 		for i, r := range list {
 			g := scores[r.ID]
 			if g == nil {
-				g = &agg{}
+				g = &agg{first: i}
 				scores[r.ID] = g
 			}
+			g.first = min(g.first, i)
 			switch sq.Mode {
 			case "hybrid":
 				g.score += 1.0 / float64(rrfK+i+1)
@@ -427,8 +429,12 @@ func (s *Service) fuse(ctx context.Context, a Actor, sq SearchQuery, keyword, se
 		ids = append(ids, id)
 	}
 	sort.Slice(ids, func(i, j int) bool {
-		if scores[ids[i]].score != scores[ids[j]].score {
-			return scores[ids[i]].score > scores[ids[j]].score
+		a, b := scores[ids[i]], scores[ids[j]]
+		if a.score != b.score {
+			return a.score > b.score
+		}
+		if a.first != b.first {
+			return a.first < b.first
 		}
 		return ids[i].String() < ids[j].String()
 	})
