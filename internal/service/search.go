@@ -397,7 +397,9 @@ func (s *Service) searchAllowed(ctx context.Context, a Actor, f store.SearchFilt
 }
 
 // fuse merges the ranked lists (reciprocal-rank fusion when both are
-// present), then keeps the ids the actor may see and the filters allow.
+// present) and reads the hits of the page. The lists hold only skills the
+// actor may see and the filters allow, ranked among themselves, so no rank
+// or score depends on a hidden skill.
 func (s *Service) fuse(ctx context.Context, a Actor, sq SearchQuery, keyword, semantic []store.Ranked) ([]SearchHit, error) {
 	type agg struct {
 		score   float64
@@ -439,17 +441,16 @@ func (s *Service) fuse(ctx context.Context, a Actor, sq SearchQuery, keyword, se
 		return ids[i].String() < ids[j].String()
 	})
 	var out []SearchHit
-	// Visibility and filters are applied by the database, in the actor's
-	// scope, a slice of candidates at a time.
-	// The first slice is twice the page: most candidates are visible, so it
-	// usually fills the page with one short statement.
-	size := min(candidates, max(40, 2*(sq.Offset+sq.Limit)))
+	// The hits are read in the actor's scope, which checks visibility
+	// again. The first slice is the page: every candidate was allowed, so
+	// a further slice is read only when a skill went away meanwhile.
+	size := sq.Offset + sq.Limit
 	for start := 0; start < len(ids) && len(out) < sq.Offset+sq.Limit; start, size = start+size, candidates {
 		chunk := ids[start:min(start+size, len(ids))]
 		var hits map[uuid.UUID]store.Hit
 		err := s.db.Read(ctx, a.scope(), func(q database.Q) error {
 			var err error
-			hits, err = store.SearchHits(ctx, q, chunk, sq.Filter)
+			hits, err = store.SearchHits(ctx, q, chunk)
 			return err
 		})
 		if err != nil {

@@ -56,9 +56,10 @@ type Hit struct {
 	Digest string
 }
 
-// SearchHits returns the visible, filter-matching skills among ids.
-func SearchHits(ctx context.Context, q database.Q, ids []uuid.UUID, f SearchFilter) (map[uuid.UUID]Hit, error) {
-	rows, err := q.Query(ctx, qSearchHits, ids, f.Category, f.Tag, f.Status, f.Author)
+// SearchHits returns the visible skills among ids (candidates that passed
+// the search's filters).
+func SearchHits(ctx context.Context, q database.Q, ids []uuid.UUID) (map[uuid.UUID]Hit, error) {
+	rows, err := q.Query(ctx, qSearchHits, ids)
 	if err != nil {
 		return nil, err
 	}
