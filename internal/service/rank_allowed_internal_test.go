@@ -78,7 +78,11 @@ func TestRankAllowedDeepens(t *testing.T) {
 	v := vecs[0]
 	// The premise: the best two of the tenant are a2's private skills, so
 	// the first check of 2n = 2 candidates finds none a1 may see.
-	allowed, err := s.searchAllowed(ctx, a1, store.SearchFilter{}, tv.rank(v, 2, uuid.Nil, nil))
+	var best []uuid.UUID
+	for _, r := range tv.rank(v, 2, uuid.Nil, nil) {
+		best = append(best, r.ID)
+	}
+	allowed, err := s.searchAllowed(ctx, a1, store.SearchFilter{}, best)
 	if err != nil {
 		t.Fatal(err)
 	}

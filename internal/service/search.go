@@ -362,7 +362,11 @@ func (s *Service) semantic(ctx context.Context, a Actor, st store.Settings, stam
 func (s *Service) rankAllowed(ctx context.Context, a Actor, f store.SearchFilter, tv *tenantVectors, v []float32, n int, skip uuid.UUID) ([]store.Ranked, error) {
 	top := tv.rank(v, 2*n, skip, nil)
 	everything := len(top) < 2*n
-	allowed, err := s.searchAllowed(ctx, a, f, top)
+	ids := make([]uuid.UUID, len(top))
+	for i, r := range top {
+		ids[i] = r.ID
+	}
+	allowed, err := s.searchAllowed(ctx, a, f, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -370,23 +374,15 @@ func (s *Service) rankAllowed(ctx context.Context, a Actor, f store.SearchFilter
 	if len(top) >= n || everything {
 		return top[:min(n, len(top))], nil
 	}
-	all := make([]store.Ranked, len(tv.ids))
-	for i, id := range tv.ids {
-		all[i].ID = id
-	}
-	if allowed, err = s.searchAllowed(ctx, a, f, all); err != nil {
+	if allowed, err = s.searchAllowed(ctx, a, f, tv.ids); err != nil {
 		return nil, err
 	}
 	return tv.rank(v, n, skip, allowed), nil
 }
 
-// searchAllowed tells which of the ranked ids the actor may see and the
-// filter allows, in the actor's scope.
-func (s *Service) searchAllowed(ctx context.Context, a Actor, f store.SearchFilter, ranked []store.Ranked) (map[uuid.UUID]bool, error) {
-	ids := make([]uuid.UUID, len(ranked))
-	for i, r := range ranked {
-		ids[i] = r.ID
-	}
+// searchAllowed tells which of ids the actor may see and the filter
+// allows, in the actor's scope.
+func (s *Service) searchAllowed(ctx context.Context, a Actor, f store.SearchFilter, ids []uuid.UUID) (map[uuid.UUID]bool, error) {
 	var allowed map[uuid.UUID]bool
 	err := s.db.Read(ctx, a.scope(), func(q database.Q) error {
 		var err error
