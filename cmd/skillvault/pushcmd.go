@@ -126,7 +126,13 @@ func pushOne(ctx context.Context, c *client.Client, dir string, publish bool, vi
 	if errors.As(err, &ce) && ce.Type == "/problems/conflict" {
 		// The skill exists: add a version. (A publication blocked by a
 		// safety finding is a 409 of another type, reported as it is.)
+		conflict := err
 		p, err = c.AddVersion(ctx, r.Name, buf.Bytes(), publish)
+		if client.IsNotFound(err) {
+			// A skill the caller cannot see holds the name: the
+			// conflict says so without naming it a skill.
+			err = conflict
+		}
 	}
 	if err != nil {
 		if errors.As(err, &ce) {

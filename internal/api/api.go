@@ -240,8 +240,7 @@ func page[T any](items []T, limit int, next func(last T) any) Page[T] {
 	}
 	if len(items) > limit {
 		p.Items = items[:limit]
-		data, _ := json.Marshal(next(p.Items[limit-1]))
-		p.NextCursor = base64.RawURLEncoding.EncodeToString(data)
+		p.NextCursor = EncodeCursor(next(p.Items[limit-1]))
 	}
 	return p
 }
@@ -265,18 +264,46 @@ func list[C, T any](w http.ResponseWriter, r *http.Request, fetch func(c C, limi
 	return writeJSON(w, http.StatusOK, page(items, n, func(last T) any { return next(last, c, n) }))
 }
 
-// cursor decodes a cursor made by page into v; it reports false when there
-// is none.
+// cursor decodes the request's ?cursor= into v; it reports false when
+// there is none.
 func cursor(r *http.Request, v any) (bool, error) {
 	c := r.URL.Query().Get("cursor")
 	if c == "" {
 		return false, nil
 	}
+	return true, DecodeCursor(c, v)
+}
+
+// EncodeCursor makes the opaque cursor of a next page from v: the
+// base64url of its JSON. Every list of the REST API and of MCP uses it.
+func EncodeCursor(v any) string {
+	data, _ := json.Marshal(v)
+	return base64.RawURLEncoding.EncodeToString(data)
+}
+
+// DecodeCursor reads a cursor made by EncodeCursor into v. It accepts
+// only what a page could have ended on: numbers (offsets, version numbers,
+// audit ids) are positive, and a cursor type with a valid method must pass
+// it. Anything else is an Invalid error (400), so a forged cursor such as
+// a negative offset never reaches the service or a query.
+func DecodeCursor(c string, v any) error {
 	data, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || json.Unmarshal(data, v) != nil {
-		return false, &service.Error{Kind: service.Invalid, Msg: "cursor is not one this API returned"}
+	if err != nil || json.Unmarshal(data, v) != nil || !validCursor(v) {
+		return &service.Error{Kind: service.Invalid, Msg: "the cursor is not one this server returned; omit it to start from the first page"}
 	}
-	return true, nil
+	return nil
+}
+
+func validCursor(v any) bool {
+	switch c := v.(type) {
+	case *int:
+		return *c > 0
+	case *int64:
+		return *c > 0
+	case interface{ valid() bool }:
+		return c.valid()
+	}
+	return true
 }
 
 // limit reads ?limit= (default 50, at most 200). The store is asked for

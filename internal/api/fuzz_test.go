@@ -13,7 +13,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 
 	"github.com/skillvault/skillvault/internal/bundle"
 	"github.com/skillvault/skillvault/internal/service"
@@ -147,9 +150,13 @@ func checkRefusal(t *testing.T, r *http.Request, err error) {
 }
 
 // FuzzCursor decodes arbitrary ?cursor= values into every cursor type the
-// list routes use: a cursor is accepted or refused as invalid, never more.
+// list routes use, directly and through list (as every list route does):
+// a cursor is accepted or refused with a 400 problem, never more, and an
+// accepted one is a value a page could have ended on, so the service never
+// sees a negative offset or a half time cursor.
 func FuzzCursor(f *testing.F) {
-	for _, s := range []string{"", "MTA", "eyJ0IjoiMjAyNi0wMS0wMVQwMDowMDowMFoiLCJpIjoiMDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwIn0", "ImFAYi5jIg", "!!", "bnVsbA"} {
+	for _, s := range []string{"", "MTA", "eyJ0IjoiMjAyNi0wMS0wMVQwMDowMDowMFoiLCJpIjoiMDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwIn0", "ImFAYi5jIg", "!!", "bnVsbA",
+		"LTU", "MA", "e30", "MWUz", "LTkyMjMzNzIwMzY4NTQ3NzU4MDg", EncodeCursor(keyCursor{time.Unix(1, 0).UTC(), uuid.Max})} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, c string) {
@@ -169,7 +176,32 @@ func FuzzCursor(f *testing.F) {
 		if _, err := limit(r); err != nil {
 			checkRefusal(t, r, err)
 		}
+		listWith(t, r, func(n int) bool { return n > 0 })
+		listWith(t, r, func(n int64) bool { return n > 0 })
+		listWith(t, r, func(k keyCursor) bool { return !k.At.IsZero() && k.ID != uuid.Nil })
 	})
+}
+
+// listWith serves r through list with a cursor of type C: fetch must see
+// only the zero cursor (first page) or a valid one, and the answer is a
+// page (200) or a 400 problem.
+func listWith[C comparable](t *testing.T, r *http.Request, valid func(C) bool) {
+	t.Helper()
+	w := httptest.NewRecorder()
+	err := list(w, r, func(c C, limit int) ([]int, error) {
+		var zero C
+		if (c != zero && !valid(c)) || (c == zero && r.URL.Query().Get("cursor") != "") {
+			t.Fatalf("cursor %q reached the service as %#v", r.URL.Query().Get("cursor"), c)
+		}
+		return []int{1, 2}, nil
+	}, func(last int, c C, limit int) any { return last })
+	if err != nil {
+		checkRefusal(t, r, err)
+		return
+	}
+	if w.Code != http.StatusOK {
+		t.Fatalf("list answered %d", w.Code)
+	}
 }
 
 const fuzzBoundary = "fuzzboundary"

@@ -63,6 +63,9 @@ type keyCursor struct {
 	ID uuid.UUID `json:"i"`
 }
 
+// valid holds for cursors a page made: both parts are set.
+func (c *keyCursor) valid() bool { return !c.At.IsZero() && c.ID != uuid.Nil }
+
 // timeCursor is the store's form of the cursor; nil on the first page.
 func (c keyCursor) timeCursor() *store.TimeCursor {
 	if c.At.IsZero() {

@@ -2,11 +2,10 @@ package mcpserver
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"slices"
 	"strings"
 
+	"github.com/skillvault/skillvault/internal/api"
 	"github.com/skillvault/skillvault/internal/bundle"
 	"github.com/skillvault/skillvault/internal/service"
 	"github.com/skillvault/skillvault/internal/store"
@@ -104,9 +103,11 @@ func hasTags(have, want []string) bool {
 // ListSkills pages through the visible skills by name; the cursor is the
 // offset of the next page.
 func (b ServiceBackend) ListSkills(ctx context.Context, q ListQuery) ([]store.Skill, string, error) {
-	offset, err := decodeOffset(q.Cursor)
-	if err != nil {
-		return nil, "", err
+	var offset int
+	if q.Cursor != "" {
+		if err := api.DecodeCursor(q.Cursor, &offset); err != nil {
+			return nil, "", err
+		}
 	}
 	skills, err := b.Svc.Skills(ctx, b.Actor, store.SkillFilter{Category: q.Category, Sort: "name", Offset: offset, Limit: q.Limit + 1})
 	if err != nil {
@@ -115,26 +116,9 @@ func (b ServiceBackend) ListSkills(ctx context.Context, q ListQuery) ([]store.Sk
 	next := ""
 	if len(skills) > q.Limit {
 		skills = skills[:q.Limit]
-		next = encodeOffset(offset + q.Limit)
+		next = api.EncodeCursor(offset + q.Limit)
 	}
 	return skills, next, nil
-}
-
-func encodeOffset(n int) string {
-	data, _ := json.Marshal(n)
-	return base64.RawURLEncoding.EncodeToString(data)
-}
-
-func decodeOffset(c string) (int, error) {
-	if c == "" {
-		return 0, nil
-	}
-	var n int
-	data, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || json.Unmarshal(data, &n) != nil || n < 0 {
-		return 0, &service.Error{Kind: service.Invalid, Msg: "cursor is not one list_skills returned; omit it to start from the first page"}
-	}
-	return n, nil
 }
 
 func (b ServiceBackend) Skill(ctx context.Context, name string) (store.Skill, error) {

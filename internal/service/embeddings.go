@@ -29,9 +29,7 @@ type EmbedCounters struct {
 
 // embedText is what a skill's vector is computed from.
 func embedText(name, title, description, body string) string {
-	if len(body) > 8000 {
-		body = body[:8000]
-	}
+	body = CutText(body, 8000)
 	return name + "\n" + title + "\n" + description + "\n" + body
 }
 

@@ -27,13 +27,13 @@ func benchVectors(n, dims int) (*tenantVectors, []float32) {
 func BenchmarkRank10k(b *testing.B) {
 	tv, q := benchVectors(10000, 1024)
 	for b.Loop() {
-		tv.rank(q, 100, uuid.Nil)
+		tv.rank(q, 100, uuid.Nil, nil)
 	}
 }
 
 func TestRankMatchesBruteForce(t *testing.T) {
 	tv, q := benchVectors(5000, 64)
-	got := tv.rank(q, 10, tv.ids[3])
+	got := tv.rank(q, 10, tv.ids[3], nil)
 	best := -1.0
 	for i := range tv.ids {
 		if i == 3 {

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"container/heap"
 	"context"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -109,9 +111,10 @@ func (s *Service) tenantVectors(ctx context.Context, tenant uuid.UUID, model, st
 	return tv, nil
 }
 
-// rank returns the n ids most similar to v, best first. Large tenants
-// are scanned by several goroutines, each keeping its own top n in a heap.
-func (t *tenantVectors) rank(v []float32, n int, skip uuid.UUID) []store.Ranked {
+// rank returns the n ids most similar to v, best first, among the allowed
+// ones (all when allowed is nil) other than skip. Large tenants are scanned
+// by several goroutines, each keeping its own top n in a heap.
+func (t *tenantVectors) rank(v []float32, n int, skip uuid.UUID, allowed map[uuid.UUID]bool) []store.Ranked {
 	if t.dims == 0 || len(v) != t.dims || n <= 0 {
 		return nil
 	}
@@ -129,7 +132,7 @@ func (t *tenantVectors) rank(v []float32, n int, skip uuid.UUID) []store.Ranked 
 			defer wg.Done()
 			top := topK{n: n}
 			for i := lo; i < hi; i++ {
-				if t.ids[i] == skip {
+				if t.ids[i] == skip || (allowed != nil && !allowed[t.ids[i]]) {
 					continue
 				}
 				top.offer(store.Ranked{ID: t.ids[i], Score: float64(dot(t.flat[i*t.dims:(i+1)*t.dims], v))})
@@ -142,13 +145,18 @@ func (t *tenantVectors) rank(v []float32, n int, skip uuid.UUID) []store.Ranked 
 	for _, top := range tops {
 		all = append(all, top.items...)
 	}
-	sort.Slice(all, func(i, j int) bool {
-		if all[i].Score != all[j].Score {
-			return all[i].Score > all[j].Score
-		}
-		return all[i].ID.String() < all[j].ID.String()
-	})
+	sort.Slice(all, func(i, j int) bool { return better(all[i], all[j]) })
 	return all[:min(n, len(all))]
+}
+
+// better orders ranked ids: higher score first, then lower id. The order
+// is total, so the top n of any set are always the same ids, whatever else
+// the tenant holds.
+func better(a, b store.Ranked) bool {
+	if a.Score != b.Score {
+		return a.Score > b.Score
+	}
+	return bytes.Compare(a.ID[:], b.ID[:]) < 0
 }
 
 // dot is the dot product of two vectors of equal length. Four running
@@ -170,14 +178,14 @@ func dot(a, b []float32) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// topK keeps the n best scores seen, in a min-heap on score.
+// topK keeps the n best ids seen, in a heap with the worst on top.
 type topK struct {
 	n     int
 	items []store.Ranked
 }
 
 func (t *topK) Len() int           { return len(t.items) }
-func (t *topK) Less(i, j int) bool { return t.items[i].Score < t.items[j].Score }
+func (t *topK) Less(i, j int) bool { return better(t.items[j], t.items[i]) }
 func (t *topK) Swap(i, j int)      { t.items[i], t.items[j] = t.items[j], t.items[i] }
 func (t *topK) Push(x any)         { t.items = append(t.items, x.(store.Ranked)) }
 func (t *topK) Pop() any {
@@ -190,7 +198,7 @@ func (t *topK) offer(r store.Ranked) {
 	switch {
 	case len(t.items) < t.n:
 		heap.Push(t, r)
-	case r.Score > t.items[0].Score:
+	case better(r, t.items[0]):
 		t.items[0] = r
 		heap.Fix(t, 0)
 	}
@@ -232,6 +240,10 @@ const rrfK = 60
 // gives the 100th of a list 1/160 of its weight, so more add little.
 const candidates = 100
 
+// maxSearchOffset bounds how deep search results are paged: every page
+// ranks all results before it.
+const maxSearchOffset = 1000
+
 // Search finds skills for a plain-language request among those the actor
 // may see.
 func (s *Service) Search(ctx context.Context, a Actor, sq SearchQuery) ([]SearchHit, error) {
@@ -244,6 +256,12 @@ func (s *Service) Search(ctx context.Context, a Actor, sq SearchQuery) ([]Search
 	}
 	if len(sq.Text) > 1000 {
 		return nil, invalidf("the query is longer than 1000 characters")
+	}
+	if !utf8.ValidString(sq.Text) {
+		return nil, invalidf("the query is not valid UTF-8 text")
+	}
+	if sq.Offset < 0 || sq.Offset > maxSearchOffset {
+		return nil, invalidf("search results can be paged up to result %d, not from %d: refine the query instead", maxSearchOffset, sq.Offset)
 	}
 	if sq.Mode == "" {
 		sq.Mode = "hybrid"
@@ -297,7 +315,7 @@ func (s *Service) Search(ctx context.Context, a Actor, sq SearchQuery) ([]Search
 	}
 	var semantic []store.Ranked
 	if sq.Mode != "keyword" && st.SemanticSearchEnabled {
-		semantic, err = s.semantic(ctx, a, st, stamp, sq.Text, max(candidates, want), uuid.Nil)
+		semantic, err = s.semantic(ctx, a, st, stamp, sq.Text, sq.Filter, max(candidates, want), uuid.Nil)
 		if err != nil {
 			if sq.Mode == "semantic" {
 				return nil, err
@@ -313,8 +331,9 @@ func (s *Service) Search(ctx context.Context, a Actor, sq SearchQuery) ([]Search
 	return s.fuse(ctx, a, sq, keyword, semantic)
 }
 
-// semantic ranks the tenant's vectors against text.
-func (s *Service) semantic(ctx context.Context, a Actor, st store.Settings, stamp, text string, n int, skip uuid.UUID) ([]store.Ranked, error) {
+// semantic ranks, against text, the vectors of the skills the actor may
+// see and the filter allows.
+func (s *Service) semantic(ctx context.Context, a Actor, st store.Settings, stamp, text string, f store.SearchFilter, n int, skip uuid.UUID) ([]store.Ranked, error) {
 	em, err := s.embedders.get(st)
 	if err != nil {
 		return nil, err
@@ -327,14 +346,60 @@ func (s *Service) semantic(ctx context.Context, a Actor, st store.Settings, stam
 	if err != nil {
 		return nil, err
 	}
-	return tv.rank(vecs[0], n, skip), nil
+	return s.rankAllowed(ctx, a, f, tv, vecs[0], n, skip)
+}
+
+// rankAllowed returns the n vectors most like v among the skills the actor
+// may see and the filter allows, best first. The cache holds every vector
+// of the tenant; ranked first and filtered afterwards, the hits would be
+// numbered by their place among skills hidden from the actor (a member saw
+// "semantic #2" when another member's private skill was #1) and hidden
+// skills would push visible ones out of the candidates. So only allowed
+// skills are ranked: the best 2n of all are checked first, which suffices
+// when most skills are allowed (the total order of better makes their
+// allowed part exactly the allowed top); otherwise every allowed id is read
+// and ranked alone.
+func (s *Service) rankAllowed(ctx context.Context, a Actor, f store.SearchFilter, tv *tenantVectors, v []float32, n int, skip uuid.UUID) ([]store.Ranked, error) {
+	top := tv.rank(v, 2*n, skip, nil)
+	everything := len(top) < 2*n
+	ids := make([]uuid.UUID, len(top))
+	for i, r := range top {
+		ids[i] = r.ID
+	}
+	allowed, err := s.searchAllowed(ctx, a, f, ids)
+	if err != nil {
+		return nil, err
+	}
+	top = slices.DeleteFunc(top, func(r store.Ranked) bool { return !allowed[r.ID] })
+	if len(top) >= n || everything {
+		return top[:min(n, len(top))], nil
+	}
+	if allowed, err = s.searchAllowed(ctx, a, f, tv.ids); err != nil {
+		return nil, err
+	}
+	return tv.rank(v, n, skip, allowed), nil
+}
+
+// searchAllowed tells which of ids the actor may see and the filter
+// allows, in the actor's scope.
+func (s *Service) searchAllowed(ctx context.Context, a Actor, f store.SearchFilter, ids []uuid.UUID) (map[uuid.UUID]bool, error) {
+	var allowed map[uuid.UUID]bool
+	err := s.db.Read(ctx, a.scope(), func(q database.Q) error {
+		var err error
+		allowed, err = store.SearchAllowed(ctx, q, ids, f)
+		return err
+	})
+	return allowed, err
 }
 
 // fuse merges the ranked lists (reciprocal-rank fusion when both are
-// present), then keeps the ids the actor may see and the filters allow.
+// present) and reads the hits of the page. The lists hold only skills the
+// actor may see and the filters allow, ranked among themselves, so no rank
+// or score depends on a hidden skill.
 func (s *Service) fuse(ctx context.Context, a Actor, sq SearchQuery, keyword, semantic []store.Ranked) ([]SearchHit, error) {
 	type agg struct {
 		score   float64
+		first   int // the best place in a list, to break ties as the lists do
 		matched []string
 	}
 	scores := map[uuid.UUID]*agg{}
@@ -342,9 +407,10 @@ func (s *Service) fuse(ctx context.Context, a Actor, sq SearchQuery, keyword, se
 		for i, r := range list {
 			g := scores[r.ID]
 			if g == nil {
-				g = &agg{}
+				g = &agg{first: i}
 				scores[r.ID] = g
 			}
+			g.first = min(g.first, i)
 			switch sq.Mode {
 			case "hybrid":
 				g.score += 1.0 / float64(rrfK+i+1)
@@ -361,23 +427,26 @@ func (s *Service) fuse(ctx context.Context, a Actor, sq SearchQuery, keyword, se
 		ids = append(ids, id)
 	}
 	sort.Slice(ids, func(i, j int) bool {
-		if scores[ids[i]].score != scores[ids[j]].score {
-			return scores[ids[i]].score > scores[ids[j]].score
+		a, b := scores[ids[i]], scores[ids[j]]
+		if a.score != b.score {
+			return a.score > b.score
+		}
+		if a.first != b.first {
+			return a.first < b.first
 		}
 		return ids[i].String() < ids[j].String()
 	})
 	var out []SearchHit
-	// Visibility and filters are applied by the database, in the actor's
-	// scope, a slice of candidates at a time.
-	// The first slice is twice the page: most candidates are visible, so it
-	// usually fills the page with one short statement.
-	size := min(candidates, max(40, 2*(sq.Offset+sq.Limit)))
+	// The hits are read in the actor's scope, which checks visibility
+	// again. The first slice is the page: every candidate was allowed, so
+	// a further slice is read only when a skill went away meanwhile.
+	size := sq.Offset + sq.Limit
 	for start := 0; start < len(ids) && len(out) < sq.Offset+sq.Limit; start, size = start+size, candidates {
 		chunk := ids[start:min(start+size, len(ids))]
 		var hits map[uuid.UUID]store.Hit
 		err := s.db.Read(ctx, a.scope(), func(q database.Q) error {
 			var err error
-			hits, err = store.SearchHits(ctx, q, chunk, sq.Filter)
+			hits, err = store.SearchHits(ctx, q, chunk)
 			return err
 		})
 		if err != nil {
@@ -460,7 +529,7 @@ func (s *Service) Similar(ctx context.Context, a Actor, name string, limit int) 
 	if err != nil {
 		return nil, err
 	}
-	ranked, err := s.semantic(ctx, a, st, stamp, embedText(sk.Name, sk.Title, sk.Description, body), candidates, sk.ID)
+	ranked, err := s.semantic(ctx, a, st, stamp, embedText(sk.Name, sk.Title, sk.Description, body), store.SearchFilter{}, candidates, sk.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -493,7 +562,7 @@ func (s *Service) possibleDuplicates(ctx context.Context, a Actor, sk store.Skil
 	if err != nil || !st.SemanticSearchEnabled {
 		return nil
 	}
-	ranked, err := s.semantic(ctx, a, st, stamp, embedText(sk.Name, sk.Title, sk.Description, body), 20, sk.ID)
+	ranked, err := s.semantic(ctx, a, st, stamp, embedText(sk.Name, sk.Title, sk.Description, body), store.SearchFilter{}, 20, sk.ID)
 	if err != nil {
 		return nil
 	}

@@ -144,7 +144,7 @@ func (s *Service) CreateSkill(ctx context.Context, a Actor, files []bundle.File,
 		id, err := store.InsertSkill(ctx, q, store.NewSkill{Name: b.Frontmatter.Name, Title: b.Title, Description: b.Frontmatter.Description,
 			Body: b.Body, Category: strings.TrimSpace(o.Category), Tags: tags, Visibility: o.Visibility, AuthorID: a.UserID})
 		if _, dup := store.IsUniqueViolation(err); dup {
-			return &Error{Kind: Conflict, Msg: "a skill named " + b.Frontmatter.Name + " exists: add a version with POST /api/v1/skills/" + b.Frontmatter.Name + "/versions"}
+			return errNameTaken
 		}
 		if err != nil {
 			return err
@@ -176,10 +176,38 @@ func (s *Service) CreateSkill(ctx context.Context, a Actor, files []bundle.File,
 		return s.fill(ctx, q, &out, b.Frontmatter.Name)
 	})
 	after.run(err)
+	if errors.Is(err, errNameTaken) {
+		err = s.nameConflict(ctx, a, b.Frontmatter.Name, "add a version with POST /api/v1/skills/"+b.Frontmatter.Name+"/versions")
+	}
 	if err == nil {
 		out.PossibleDuplicates = s.possibleDuplicates(ctx, a, out.Skill, b.Body)
 	}
 	return out, err
+}
+
+// errNameTaken is a skill insert that hit the tenant's unique name; the
+// transaction is aborted, so nameConflict answers after it.
+var errNameTaken = errors.New("skill name taken")
+
+// nameConflict is the answer to a name already taken in the tenant. A
+// skill the actor may see is named, with hint (what to do instead). One
+// they may not see (another member's private skill or draft) gets one
+// neutral answer, the same whoever holds the name, so a conflict never
+// confirms that a hidden skill exists: the caller learns only that the
+// name is not available, which unique names per tenant cannot avoid
+// (SECURITY.md).
+func (s *Service) nameConflict(ctx context.Context, a Actor, name, hint string) error {
+	err := s.db.Read(ctx, a.scope(), func(q database.Q) error {
+		_, err := visible(ctx, q, name)
+		return err
+	})
+	switch {
+	case err == nil:
+		return &Error{Kind: Conflict, Msg: "a skill named " + name + " exists: " + hint}
+	case KindOf(err) == NotFound:
+		return &Error{Kind: Conflict, Msg: "the name " + name + " is not available: choose another name"}
+	}
+	return err
 }
 
 // fill reads back the skill and manifest of a publication.
@@ -379,6 +407,9 @@ func (s *Service) Skills(ctx context.Context, a Actor, f store.SkillFilter) ([]s
 	case "", "updated", "rating", "uses", "name":
 	default:
 		return nil, invalidf("sort must be updated, rating, uses or name, not %q", f.Sort)
+	}
+	if f.Offset < 0 || f.Limit < 0 {
+		return nil, invalidf("offset and limit must not be negative")
 	}
 	var out []store.Skill
 	err := s.db.Read(ctx, a.scope(), func(q database.Q) error {
@@ -694,7 +725,7 @@ func (s *Service) Fork(ctx context.Context, a Actor, name, newName string) (Publ
 		id, err := store.InsertSkill(ctx, q, store.NewSkill{Name: newName, Title: b.Title, Description: b.Frontmatter.Description,
 			Body: b.Body, Category: src.Category, Tags: src.Tags, Visibility: "private", AuthorID: a.UserID, ForkOfID: &src.ID, ForkOfDigest: &digest})
 		if _, dup := store.IsUniqueViolation(err); dup {
-			return &Error{Kind: Conflict, Msg: "a skill named " + newName + " exists: choose another name for the fork"}
+			return errNameTaken
 		}
 		if err != nil {
 			return err
@@ -721,5 +752,8 @@ func (s *Service) Fork(ctx context.Context, a Actor, name, newName string) (Publ
 		return s.fill(ctx, q, &out, newName)
 	})
 	after.run(err)
+	if errors.Is(err, errNameTaken) {
+		err = s.nameConflict(ctx, a, newName, "choose another name for the fork")
+	}
 	return out, err
 }

@@ -14,6 +14,7 @@ import (
 var (
 	qSearchKeyword      = query("SearchKeyword")
 	qSearchHits         = query("SearchHits")
+	qSearchAllowed      = query("SearchAllowed")
 	qSearchSnippets     = query("SearchSnippets")
 	qEmbeddingEnqueue   = query("EmbeddingEnqueue")
 	qEmbeddingDue       = query("EmbeddingDue")
@@ -55,9 +56,10 @@ type Hit struct {
 	Digest string
 }
 
-// SearchHits returns the visible, filter-matching skills among ids.
-func SearchHits(ctx context.Context, q database.Q, ids []uuid.UUID, f SearchFilter) (map[uuid.UUID]Hit, error) {
-	rows, err := q.Query(ctx, qSearchHits, ids, f.Category, f.Tag, f.Status, f.Author)
+// SearchHits returns the visible skills among ids (candidates that passed
+// the search's filters).
+func SearchHits(ctx context.Context, q database.Q, ids []uuid.UUID) (map[uuid.UUID]Hit, error) {
+	rows, err := q.Query(ctx, qSearchHits, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +83,24 @@ func SearchHits(ctx context.Context, q database.Q, ids []uuid.UUID, f SearchFilt
 		out[s.ID] = h
 	}
 	return out, rows.Err()
+}
+
+// SearchAllowed returns which of ids are skills the actor may see and the
+// filter allows.
+func SearchAllowed(ctx context.Context, q database.Q, ids []uuid.UUID, f SearchFilter) (map[uuid.UUID]bool, error) {
+	rows, err := q.Query(ctx, qSearchAllowed, ids, f.Category, f.Tag, f.Status, f.Author)
+	list, err := collect(rows, err, func(r pgx.Row) (uuid.UUID, error) {
+		var id uuid.UUID
+		return id, r.Scan(&id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uuid.UUID]bool, len(list))
+	for _, id := range list {
+		out[id] = true
+	}
+	return out, nil
 }
 
 // SearchSnippets highlights the query's words in the skills' text.

@@ -115,9 +115,7 @@ func snippet(s string) template.HTML {
 func (wb *Web) search(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
 	q := r.URL.Query()
 	text, category, tag, mode := strings.TrimSpace(q.Get("q")), q.Get("category"), q.Get("tag"), q.Get("mode")
-	if len(text) > 500 {
-		text = text[:500]
-	}
+	text = service.CutText(text, 500)
 	switch mode {
 	case "keyword", "semantic":
 	default:

@@ -39,8 +39,10 @@ ORDER BY rank DESC, s.name
 LIMIT $6;
 
 -- name: SearchHits
--- The visible, filter-matching skills among candidate ids, with the digest
--- of the version a reader gets. Fetched by id only: the author's email and
+-- The visible skills among candidate ids, with the digest of the version
+-- a reader gets. The candidates passed the filters already (SearchKeyword,
+-- SearchAllowed); visibility is checked again so that no hidden row is
+-- ever read into a result. Fetched by id only: the author's email and
 -- the fork's name are sub-selects, not joins, because with many tenants a
 -- generic plan otherwise starts from the tenant's users and walks all of
 -- their skills through the author index (1.1 ms alone, 2.4 ms among 1,000
@@ -52,6 +54,16 @@ SELECT s.id, s.name, s.title, s.description, s.category, s.tags, s.status, s.vis
        s.created_at, s.updated_at, s.published_at, s.pending_version,
        coalesce((SELECT v.digest FROM skill_versions v
                  WHERE v.skill_id = s.id AND v.number = coalesce(s.published_version, s.latest_version)), '')
+FROM skills s
+WHERE s.id = ANY($1)
+  AND skill_visible(s.author_id, s.visibility, s.status);
+
+-- name: SearchAllowed
+-- Which candidate ids are skills the actor may see and the filters allow.
+-- Vectors are cached for the whole tenant, so semantic search ranks only
+-- these: a hidden skill must not take a rank (issue 11, finding 6).
+-- Ids only: SearchHits reads the rows of the page.
+SELECT s.id
 FROM skills s
 WHERE s.id = ANY($1)
   AND skill_visible(s.author_id, s.visibility, s.status)
