@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/url"
-	"path"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -363,16 +361,15 @@ func versionFile(ctx context.Context, b Backend, name string, v service.VersionD
 	return skillFile{version: v.Number, path: clean, data: data, mime: mimeType(clean, data), text: fileserve.IsText(data)}, nil
 }
 
-// mimeType describes the file to an MCP client: the type it would be
-// served with over HTTP, or for binary files the type its extension names
-// (metadata only: MCP hands bytes to an agent, not to a browser).
+// mimeType describes the file to an MCP client: metadata for an agent,
+// never a type a browser acts on (the HTTP routes serve every file through
+// fileserve). The type its extension names, else the type its bytes have;
+// SKILL.md is always text/markdown, as the Skills extension says.
 func mimeType(p string, data []byte) string {
-	ct, _, _ := strings.Cut(fileserve.ContentType(p, data), ";")
-	if ct == fileserve.TypeBinary {
-		if t, _, _ := strings.Cut(mime.TypeByExtension(path.Ext(p)), ";"); t != "" {
-			return t
-		}
+	if t := typeByName(p); t != "" {
+		return t
 	}
+	ct, _, _ := strings.Cut(fileserve.ContentType(p, data), ";")
 	return strings.TrimSpace(ct)
 }
 

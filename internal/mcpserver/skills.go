@@ -17,7 +17,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"mime"
 	"net/url"
+	"path"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -346,10 +348,11 @@ func dirChildren(sk store.Skill, dir string, files []store.FileEntry) []*mcp.Res
 // typeByName is a file's type when its name alone tells it (a directory
 // listing reads no bytes), "" when it would take the bytes.
 func typeByName(p string) string {
-	if t := mimeType(p, []byte{0}); t == mimeType(p, []byte("x")) {
-		return t
+	if path.Base(p) == "SKILL.md" {
+		return "text/markdown"
 	}
-	return ""
+	t, _, _ := strings.Cut(mime.TypeByExtension(path.Ext(p)), ";")
+	return strings.TrimSpace(t)
 }
 
 // rpcError turns a backend error into a JSON-RPC error: invalid input and
