@@ -236,16 +236,20 @@ func TestVectorCacheSeesOtherProcesses(t *testing.T) {
 	}
 }
 
-// remoteServer speaks the Ollama or OpenAI embeddings API with a fixed
-// 8-dimension embedding of its own, and fails while broken is set.
-func remoteServer(t *testing.T, kind string, broken *atomic.Bool, calls *atomic.Int64) *httptest.Server {
-	vec := func(text string) []float32 {
-		v := make([]float32, 8)
-		for _, w := range strings.Fields(strings.ToLower(text)) {
-			v[len(w)%8] += 1
-		}
-		return v
+// toyVector is the 8-dimension embedding of the test providers: word
+// lengths, counted.
+func toyVector(text string) []float32 {
+	v := make([]float32, 8)
+	for _, w := range strings.Fields(strings.ToLower(text)) {
+		v[len(w)%8] += 1
 	}
+	return v
+}
+
+// remoteServer speaks the Ollama or OpenAI embeddings API with toyVector,
+// and fails while broken is set.
+func remoteServer(t *testing.T, kind string, broken *atomic.Bool, calls *atomic.Int64) *httptest.Server {
+	vec := toyVector
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
 		if broken.Load() {

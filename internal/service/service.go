@@ -36,7 +36,7 @@ type Service struct {
 	counters  EmbedCounters
 	wake      chan struct{}
 	llm       LLMConfig
-	bg        sync.WaitGroup
+	bg        background // per-tenant queues of LLM reviews and embeddings
 	auth      authCache
 }
 
