@@ -62,17 +62,7 @@ func (p *provider) serve(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		type item struct {
-			Index     int       `json:"index"`
-			Embedding []float32 `json:"embedding"`
-		}
-		var out struct {
-			Data []item `json:"data"`
-		}
-		for i, s := range in.Input {
-			out.Data = append(out.Data, item{i, toyVector(s)})
-		}
-		json.NewEncoder(w).Encode(out)
+		writeOpenAIEmbeddings(w, in.Input)
 	case "/v1/chat/completions":
 		content, _ := json.Marshal(map[string]any{"quality": 7, "clarity": 8, "completeness": 6, "safety": 9,
 			"findings":    []map[string]any{{"severity": "low", "category": "completeness", "file": "SKILL.md", "line": 5, "message": "add an example"}},
