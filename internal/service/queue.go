@@ -124,12 +124,19 @@ func (q *queue) submit(ctx context.Context, tenant uuid.UUID, key string, run fu
 	return j
 }
 
-// dispatchLocked starts pending jobs while slots are free. The tenant
-// served goes to the back of the turn, so a tenant with many jobs does
-// not take the free slots from the others.
+// dispatchLocked starts pending jobs while slots are free. A free slot goes
+// to the waiting tenant with the fewest jobs running (first in turn among
+// equals), and the tenant served goes to the back of the turn: a tenant
+// with many jobs does not take the free slots from the others.
 func (q *queue) dispatchLocked() {
 	for q.running < q.total {
-		i := slices.IndexFunc(q.turn, func(t uuid.UUID) bool { return q.tenants[t].running < q.perTenant })
+		i := -1
+		for k, t := range q.turn {
+			n := q.tenants[t].running
+			if n < q.perTenant && (i < 0 || n < q.tenants[q.turn[i]].running) {
+				i = k
+			}
+		}
 		if i < 0 {
 			return
 		}

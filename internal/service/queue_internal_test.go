@@ -3,26 +3,39 @@ package service
 import (
 	"context"
 	"errors"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 )
 
-// gate is a job body that reports its start and runs until opened (or its
-// context ends).
-type gate struct {
+// gates are job bodies that report their start and run until their own
+// gate is opened (or their context ends).
+type gates struct {
 	started chan string
-	open    chan struct{}
+	mu      sync.Mutex
+	open    map[string]chan struct{}
 }
 
-func newGate() *gate { return &gate{started: make(chan string, 100), open: make(chan struct{})} }
+func newGates() *gates { return &gates{started: make(chan string, 100), open: map[string]chan struct{}{}} }
 
-func (g *gate) job(name string) func(context.Context) int {
+func (g *gates) gate(name string) chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.open[name] == nil {
+		g.open[name] = make(chan struct{})
+	}
+	return g.open[name]
+}
+
+func (g *gates) job(name string) func(context.Context) int {
+	open := g.gate(name)
 	return func(ctx context.Context) int {
 		g.started <- name
 		select {
-		case <-g.open:
+		case <-open:
 			return 1
 		case <-ctx.Done():
 			return 0
@@ -30,60 +43,82 @@ func (g *gate) job(name string) func(context.Context) int {
 	}
 }
 
-// next returns the name of the next job to start, or "" if none starts soon.
-func (g *gate) next(t *testing.T) string {
-	t.Helper()
-	select {
-	case n := <-g.started:
-		return n
-	case <-time.After(200 * time.Millisecond):
-		return ""
+// finish lets a job return.
+func (g *gates) finish(name string) { close(g.gate(name)) }
+
+// next returns the names of the next n jobs to start, sorted (their
+// goroutines report in any order), "" for each that does not start soon.
+func (g *gates) next(n int) []string {
+	var out []string
+	for range n {
+		select {
+		case s := <-g.started:
+			out = append(out, s)
+		case <-time.After(200 * time.Millisecond):
+			out = append(out, "")
+		}
 	}
+	slices.Sort(out)
+	return out
 }
 
-// TestQueueLimits: a tenant runs at most perTenant jobs at once, the queue
-// at most total; when a slot frees, a waiting tenant goes before the
-// tenant that already has jobs running.
+func submitAll(q *queue, g *gates, tenant uuid.UUID, names ...string) []*job {
+	var jobs []*job
+	for _, n := range names {
+		jobs = append(jobs, q.submit(context.Background(), tenant, n, g.job(n)))
+	}
+	return jobs
+}
+
+// TestQueueLimits: a tenant runs at most perTenant jobs at once, so
+// another tenant's job starts beside them; the queue runs at most total.
 func TestQueueLimits(t *testing.T) {
 	q := newQueue(2, 3, time.Minute)
-	slow, fast, other := uuid.New(), uuid.New(), uuid.New()
-	gs := newGate()
-	for _, n := range []string{"slow-1", "slow-2", "slow-3", "slow-4"} {
-		q.submit(context.Background(), slow, n, gs.job(n))
+	g := newGates()
+	submitAll(q, g, uuid.New(), "slow-1", "slow-2", "slow-3")
+	if got := g.next(3); !slices.Equal(got, []string{"", "slow-1", "slow-2"}) {
+		t.Fatalf("the slow tenant started %q, want its first two jobs", got)
 	}
-	if a, b, c := gs.next(t), gs.next(t), gs.next(t); a != "slow-1" || b != "slow-2" || c != "" {
-		t.Fatalf("the slow tenant started %q %q %q, want two jobs", a, b, c)
-	}
-	gf := newGate()
-	jf := q.submit(context.Background(), fast, "f", gf.job("fast"))
-	if n := gf.next(t); n != "fast" {
+	submitAll(q, g, uuid.New(), "fast")
+	if got := g.next(1); got[0] != "fast" {
 		t.Fatal("another tenant's job waited for the slow tenant's")
 	}
-	// All three slots are taken: the other tenant waits, and gets the
-	// next free slot before the slow tenant's third job.
-	gsOther := newGate()
-	q.submit(context.Background(), other, "o", gsOther.job("other"))
-	if n := gsOther.next(t); n != "" {
-		t.Fatalf("%s started beyond the global limit", n)
+	submitAll(q, g, uuid.New(), "other")
+	if got := g.next(1); got[0] != "" {
+		t.Fatalf("%s started beyond the global limit", got[0])
 	}
-	close(gf.open)
-	if _, err := jf.wait(context.Background()); err != nil {
-		t.Fatal(err)
+	if n := q.backlog(); n != 5 {
+		t.Errorf("backlog %d, want 5", n)
 	}
-	if n := gsOther.next(t); n != "other" {
-		t.Fatal("the waiting tenant did not get the free slot")
+	g.finish("fast")
+	if got := g.next(1); got[0] != "other" {
+		t.Fatalf("the free slot went to %q, want the waiting tenant", got[0])
 	}
-	if n := gs.next(t); n != "" {
-		t.Fatalf("%s started beyond its tenant's limit", n)
+	for _, n := range []string{"slow-1", "slow-2", "slow-3", "other"} {
+		g.finish(n)
 	}
-	if got := q.backlog(); got != 5 {
-		t.Errorf("backlog %d, want 5 (4 slow + other)", got)
-	}
-	close(gs.open)
-	close(gsOther.open)
 	if err := q.wait(context.Background()); err != nil || q.backlog() != 0 {
 		t.Fatalf("wait: %v, backlog %d", err, q.backlog())
 	}
+}
+
+// TestQueueTurns: when every slot is taken by one tenant, the next free
+// slot goes to a tenant with nothing running, not to that tenant's next
+// job, though it was queued first.
+func TestQueueTurns(t *testing.T) {
+	q := newQueue(3, 3, time.Minute)
+	g := newGates()
+	submitAll(q, g, uuid.New(), "busy-1", "busy-2", "busy-3", "busy-4")
+	g.next(3)
+	submitAll(q, g, uuid.New(), "quiet")
+	g.finish("busy-1")
+	if got := g.next(1); got[0] != "quiet" {
+		t.Fatalf("the free slot went to %q, want the tenant with nothing running", got[0])
+	}
+	for _, n := range []string{"busy-2", "busy-3", "busy-4", "quiet"} {
+		g.finish(n)
+	}
+	q.wait(context.Background())
 }
 
 // TestQueueCoalesces: a job of the same key that has not started covers a
@@ -91,9 +126,9 @@ func TestQueueLimits(t *testing.T) {
 func TestQueueCoalesces(t *testing.T) {
 	q := newQueue(1, 4, time.Minute)
 	tn := uuid.New()
-	g := newGate()
+	g := newGates()
 	first := q.submit(context.Background(), tn, "embed", g.job("first"))
-	g.next(t)
+	g.next(1)
 	second := q.submit(context.Background(), tn, "embed", g.job("second"))
 	third := q.submit(context.Background(), tn, "embed", g.job("third"))
 	if second == first || third != second {
@@ -102,12 +137,13 @@ func TestQueueCoalesces(t *testing.T) {
 	if q.find(tn, "embed") != second || q.find(uuid.New(), "embed") != nil {
 		t.Fatal("find does not return the newest job of the key for that tenant only")
 	}
-	close(g.open)
+	g.finish("first")
+	g.finish("second")
 	if n, err := third.wait(context.Background()); n != 1 || err != nil {
 		t.Fatalf("wait: %d %v", n, err)
 	}
-	if g.next(t) != "second" || g.next(t) != "" {
-		t.Fatal("the coalesced jobs did not run exactly once")
+	if got := g.next(2); !slices.Equal(got, []string{"", "second"}) {
+		t.Fatalf("after the first job ran %q, want the coalesced job once", got)
 	}
 }
 
@@ -116,16 +152,16 @@ func TestQueueCoalesces(t *testing.T) {
 // what runs, and nothing runs after it.
 func TestQueueDeadlineAndShutdown(t *testing.T) {
 	q := newQueue(1, 4, 50*time.Millisecond)
-	g := newGate() // never opened: jobs end only by their context
+	g := newGates() // no gate is opened: jobs end only by their context
 	start := time.Now()
 	if n, _ := q.submit(context.Background(), uuid.New(), "a", g.job("a")).wait(context.Background()); n != 0 || time.Since(start) > 5*time.Second {
 		t.Fatalf("a job past its deadline: %d after %v", n, time.Since(start))
 	}
-	g.next(t)
+	g.next(1)
 
 	q = newQueue(1, 4, time.Hour)
 	j := q.submit(context.Background(), uuid.New(), "b", g.job("b"))
-	g.next(t)
+	g.next(1)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if _, err := j.wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -142,7 +178,7 @@ func TestQueueDeadlineAndShutdown(t *testing.T) {
 		t.Fatal("shutdown returned while a job still ran")
 	}
 	late := q.submit(context.Background(), uuid.New(), "c", g.job("c"))
-	if _, err := late.wait(context.Background()); err != nil || g.next(t) != "" {
+	if _, err := late.wait(context.Background()); err != nil || g.next(1)[0] != "" {
 		t.Fatal("a job submitted after shutdown ran")
 	}
 }
