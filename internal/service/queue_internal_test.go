@@ -19,7 +19,9 @@ type gates struct {
 	open    map[string]chan struct{}
 }
 
-func newGates() *gates { return &gates{started: make(chan string, 100), open: map[string]chan struct{}{}} }
+func newGates() *gates {
+	return &gates{started: make(chan string, 100), open: map[string]chan struct{}{}}
+}
 
 func (g *gates) gate(name string) chan struct{} {
 	g.mu.Lock()
