@@ -148,7 +148,7 @@ func drainBackground(e *env, svc *service.Service) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := svc.Shutdown(ctx); err != nil {
-		e.log.Warn("shutdown", "err", err)
+		e.log.Warn("background work cut short at shutdown", "err", err)
 	}
 }
 
