@@ -32,7 +32,7 @@ const (
 )
 
 // background is the work that runs after requests, per tenant. Its queues
-// are made on first use, so Service needs no constructor change for them.
+// are made on first use: the zero value is ready, as Service's other fields.
 type background struct {
 	once          sync.Once
 	review, embed *queue
