@@ -147,7 +147,9 @@ func serve(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stdout, "To sign in to the web UI, get a one-time link: %s user login-link --tenant default --email %s\nCtrl-C also stops the embedded PostgreSQL if this command started it.\n", selfCommand(), bootstrapEmail)
 	}
 	e.log.Info("listening", "addr", ln.Addr().String())
-	if err := srv.Run(ctx, ln); err != nil {
+	err = srv.Run(ctx, ln)
+	drainBackground(e, svc)
+	if err != nil {
 		return fail(e, "%v", err)
 	}
 	return exitOK
@@ -179,6 +181,17 @@ func serveMetrics(ctx context.Context, e *env, srv *server.Server, addr string) 
 		}
 	}()
 	return "metrics: http://" + ln.Addr().String() + "/metrics", nil
+}
+
+// drainBackground gives queued LLM reviews and embeddings a bounded time to
+// finish at shutdown. What is cut short is not lost: embeddings stay due in
+// the database for the next start, and a review can be run again.
+func drainBackground(e *env, svc *service.Service) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := svc.Shutdown(ctx); err != nil {
+		e.log.Warn("background work cut short at shutdown", "err", err)
+	}
 }
 
 func envOr(e *env, key, def string) string {

@@ -255,6 +255,8 @@ func TestHealthAndMetrics(t *testing.T) {
 		"skillvault_db_pool_acquired_connections ",
 		"skillvault_db_pool_max_connections 8",
 		"skillvault_db_pool_acquires_total ",
+		`skillvault_background_jobs{kind="embedding"} `,
+		`skillvault_background_jobs{kind="review"} `,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("/metrics lacks %s", want)
@@ -263,5 +265,9 @@ func TestHealthAndMetrics(t *testing.T) {
 	// Raw paths never become labels.
 	if strings.Contains(text, "/api/v1/skills/metered") || strings.Contains(text, "nosuch") {
 		t.Error("/metrics labels a raw path")
+	}
+	// Queues are shown over all tenants: no figure names a tenant.
+	if strings.Contains(text, a.ID.String()) || strings.Contains(text, `tenant="`) {
+		t.Error("/metrics names a tenant")
 	}
 }

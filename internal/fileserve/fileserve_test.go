@@ -29,12 +29,12 @@ func TestContentTypeIgnoresNames(t *testing.T) {
 
 func TestAttachmentNamesAreSafe(t *testing.T) {
 	for name, want := range map[string]string{
-		"run.bin":           `attachment; filename=run.bin`,
-		"dir/evil\".bin":    `attachment; filename="evil\".bin"`,
-		`..\..\x.exe`:       `attachment; filename=x.exe`,
+		"run.bin":            `attachment; filename=run.bin`,
+		"dir/evil\".bin":     `attachment; filename="evil\".bin"`,
+		`..\..\x.exe`:        `attachment; filename=x.exe`,
 		"a\r\nSet-Cookie: x": `attachment; filename="a__Set-Cookie: x"`,
-		"..":                `attachment; filename=file`,
-		"é.bin":             `attachment; filename*=utf-8''%C3%A9.bin`,
+		"..":                 `attachment; filename=file`,
+		"é.bin":              `attachment; filename*=utf-8''%C3%A9.bin`,
 	} {
 		if got := Attachment(name); got != want {
 			t.Errorf("Attachment(%q) = %s, want %s", name, got, want)
@@ -47,7 +47,9 @@ func TestAttachmentNamesAreSafe(t *testing.T) {
 func TestUndeclaredRouteIsRefused(t *testing.T) {
 	mux := http.NewServeMux()
 	Declare(Route{Pattern: "GET /declared/{path...}", Auth: "anonymous", Path: func(_, f string) string { return "/declared/" + f }})
-	h := func(w http.ResponseWriter, r *http.Request) { File(w, r, r.PathValue("path"), []byte("hello"), "sha256:x") }
+	h := func(w http.ResponseWriter, r *http.Request) {
+		File(w, r, r.PathValue("path"), []byte("hello"), "sha256:x")
+	}
 	mux.HandleFunc("GET /declared/{path...}", h)
 	mux.HandleFunc("GET /undeclared/{path...}", h)
 

@@ -41,6 +41,16 @@ func newMetrics(reg *prometheus.Registry, svc *service.Service) *metrics {
 		func() float64 { return float64(svc.Counters().Embedded.Load()) }))
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "skillvault_embedding_failures_total", Help: "Skill embeddings that failed (each is retried with backoff)."},
 		func() float64 { return float64(svc.Counters().Failed.Load()) }))
+	// One figure over all tenants: a tenant label would name tenants on
+	// /metrics and grow with them.
+	for kind, f := range map[string]func() int{
+		"review":    func() int { return svc.Backlog().Reviews },
+		"embedding": func() int { return svc.Backlog().Embeddings },
+	} {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "skillvault_background_jobs",
+			Help: "Background jobs queued or running, over all tenants.", ConstLabels: prometheus.Labels{"kind": kind}},
+			func() float64 { return float64(f()) }))
+	}
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "skillvault_auth_cache_hits_total", Help: "API key authentications answered from the cache."},
 		func() float64 { return float64(svc.AuthCacheHits()) }))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "skillvault_auth_cache_active", Help: "1 while API key look-ups are cached (this process receives its own notifications)."},

@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/skillvault/skillvault/internal/dbtest"
@@ -25,48 +22,6 @@ func loopbackFixture(t *testing.T, opt service.Options) *fixture {
 	env := dbtest.New(t)
 	opt.Egress = loopback
 	return &fixture{env: env, svc: service.New(env.DB, opt)}
-}
-
-// provider is a loopback server that speaks the OpenAI embeddings and
-// chat APIs and records the Authorization header of every request.
-type provider struct {
-	*httptest.Server
-	mu    sync.Mutex
-	auths []string
-}
-
-func newProvider(t *testing.T) *provider {
-	p := &provider{}
-	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.mu.Lock()
-		p.auths = append(p.auths, r.Header.Get("Authorization"))
-		p.mu.Unlock()
-		var in struct {
-			Input []string `json:"input"`
-		}
-		json.NewDecoder(r.Body).Decode(&in)
-		switch r.URL.Path {
-		case "/v1/embeddings":
-			type item struct {
-				Index     int       `json:"index"`
-				Embedding []float32 `json:"embedding"`
-			}
-			var out struct {
-				Data []item `json:"data"`
-			}
-			for i := range in.Input {
-				out.Data = append(out.Data, item{i, []float32{1, float32(i + 1), 2}})
-			}
-			json.NewEncoder(w).Encode(out)
-		case "/v1/chat/completions":
-			content := `{"quality": 7, "clarity": 7, "completeness": 7, "safety": 9, "summary": "Fine."}`
-			json.NewEncoder(w).Encode(map[string]any{"choices": []map[string]any{{"message": map[string]any{"content": content}, "finish_reason": "stop"}}})
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	t.Cleanup(p.Close)
-	return p
 }
 
 // seen returns the Authorization headers received, and forgets them.
@@ -98,7 +53,7 @@ func useProviders(t *testing.T, f *fixture, admin service.Actor, url, skill stri
 // URL) and never to a URL a tenant chose; a tenant's own key goes to its
 // own endpoint.
 func TestOperatorKeyOnlyToOperatorEndpoint(t *testing.T) {
-	operator, tenantOwn := newProvider(t), newProvider(t)
+	operator, tenantOwn := newProvider(t, 0), newProvider(t, 0)
 	box, _ := secrets.New(bytes.Repeat([]byte{1}, secrets.KeySize))
 	f := loopbackFixture(t, service.Options{
 		Embed:   service.EmbedConfig{URLs: []string{operator.URL + "/v1"}, APIKey: "sk-operator-embed"},
@@ -187,7 +142,7 @@ func TestTenantKeyIsSealed(t *testing.T) {
 
 	// Copied into globex's row, the key does not open: globex's provider
 	// is called without it, and the failure says why.
-	p := newProvider(t)
+	p := newProvider(t, 0)
 	prov, url, model := "openai", p.URL, "m"
 	if _, err := f.svc.UpdateSettings(ctx, b, service.SettingsPatch{EmbeddingProvider: &prov, EmbeddingURL: &url, EmbeddingModel: &model}); err != nil {
 		t.Fatal(err)

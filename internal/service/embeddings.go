@@ -128,13 +128,16 @@ func (s *Service) poke() {
 	}
 }
 
-// RunEmbedder embeds due skills until ctx ends: on a poke after a publish,
-// and every interval to pick up retries and other processes' work.
+// RunEmbedder queues the due skills of every tenant for embedding until
+// ctx ends: on a poke after a publish, and every interval to pick up
+// retries and other processes' work. It does not wait for the jobs: each
+// tenant is embedded by its own job (see queue), so one tenant's slow
+// provider never delays another tenant's skills.
 func (s *Service) RunEmbedder(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		s.EmbedDue(ctx)
+		s.queueDueEmbeddings(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -144,26 +147,49 @@ func (s *Service) RunEmbedder(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// EmbedDue embeds the due skills of every tenant that has some, and
-// returns how many vectors it stored.
+// EmbedDue embeds the due skills of every tenant that has some, tenants
+// concurrently, and returns how many vectors it stored.
 func (s *Service) EmbedDue(ctx context.Context) int {
-	tenants, err := s.db.TenantsWithDueEmbeddings(ctx, 100)
+	n := 0
+	for _, j := range s.queueDueEmbeddings(ctx) {
+		k, _ := j.wait(ctx)
+		n += k
+	}
+	return n
+}
+
+// maxDueTenants bounds one look-up of tenants with due embeddings.
+const maxDueTenants = 1000
+
+// queueDueEmbeddings queues a job for every tenant with due embeddings
+// (one that is queued already covers it) and returns the jobs.
+func (s *Service) queueDueEmbeddings(ctx context.Context) []*job {
+	tenants, err := s.db.TenantsWithDueEmbeddings(ctx, maxDueTenants)
 	if err != nil {
 		s.log.Warn("embedding worker: list tenants", "err", err)
-		return 0
+		return nil
 	}
+	jobs := make([]*job, len(tenants))
+	for i, t := range tenants {
+		jobs[i] = s.bg.embeds().submit(ctx, t, "embed", func(ctx context.Context) int { return s.embedTenant(ctx, t) })
+	}
+	return jobs
+}
+
+// embedTenant embeds one tenant's due skills, batch by batch, until none
+// is left or ctx (the job's deadline) ends, and returns how many vectors
+// it stored. What is left is found again by the next run.
+func (s *Service) embedTenant(ctx context.Context, tenant uuid.UUID) int {
 	n := 0
-	for _, t := range tenants {
-		for {
-			k, err := s.embedBatch(ctx, System(t), 32)
-			n += k
-			if err != nil {
-				s.log.Warn("embedding worker", "tenant", t, "err", err)
-				break
-			}
-			if k == 0 {
-				break
-			}
+	for ctx.Err() == nil {
+		k, err := s.embedBatch(ctx, System(tenant), 32)
+		n += k
+		if err != nil {
+			s.log.Warn("embedding worker", "tenant", tenant, "err", err)
+			break
+		}
+		if k == 0 {
+			break
 		}
 	}
 	return n
@@ -218,7 +244,7 @@ func (s *Service) embedBatch(ctx context.Context, a Actor, limit int) (int, erro
 	}
 	if err != nil {
 		// Failures are recorded per skill with a retry time; report none
-		// stored so the caller moves on to the next tenant.
+		// stored so the caller stops until they are due.
 		return 0, nil
 	}
 	return stored, nil

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"github.com/google/uuid"
 
@@ -47,10 +48,23 @@ func (s *Service) reviewNewVersion(ctx context.Context, q database.Q, a Actor, s
 		return err
 	}
 	if st.LLMReviewURL != "" {
-		after.add(func() { s.later(func() { s.llmReview(a.TenantID, skill, v, b, st) }) })
+		after.add(func() {
+			s.bg.reviews().submit(context.Background(), a.TenantID, reviewKey(v), func(ctx context.Context) int {
+				s.llmReview(ctx, a.TenantID, skill, v, b, st)
+				return 1
+			})
+		})
 	}
+	// Every new version also queues its embedding in this transaction: wake
+	// the worker once the commit makes it visible (a wake before the commit
+	// finds nothing, which leaves it to the next interval).
+	after.add(s.poke)
 	return nil
 }
+
+// reviewKey names the background LLM review of a version, so that a
+// request can wait for that review and nothing else.
+func reviewKey(v store.Version) string { return "review:" + v.ID.String() }
 
 // afterCommit collects work to start once a transaction has committed.
 type afterCommit []func()
@@ -67,21 +81,30 @@ func (a *afterCommit) run(err error) {
 	}
 }
 
-// later runs fn after the current request, bounded by the service's
-// lifetime; tests wait for it with Wait.
-func (s *Service) later(fn func()) {
-	s.bg.Add(1)
-	go func() {
-		defer s.bg.Done()
-		fn()
-	}()
+// Wait waits for all background work of every tenant (LLM reviews,
+// embedding jobs). For tests: requests wait only for their own job.
+func (s *Service) Wait() {
+	s.bg.reviews().wait(context.Background())
+	s.bg.embeds().wait(context.Background())
 }
 
-// Wait waits for background work started by requests (LLM reviews).
-func (s *Service) Wait() { s.bg.Wait() }
+// Shutdown stops taking background work and waits for what is queued
+// until ctx ends, then cancels the rest.
+func (s *Service) Shutdown(ctx context.Context) error {
+	return errors.Join(s.bg.reviews().shutdown(ctx), s.bg.embeds().shutdown(ctx))
+}
 
-func (s *Service) llmReview(tenant, skill uuid.UUID, v store.Version, b *bundle.Bundle, st store.Settings) {
-	ctx, cancel := context.WithTimeout(context.Background(), review.DefaultLLMTimeout)
+// Backlog counts background jobs queued or running, over all tenants (for
+// metrics: per-tenant figures would name tenants).
+type Backlog struct{ Reviews, Embeddings int }
+
+// Backlog returns the background jobs queued or running now.
+func (s *Service) Backlog() Backlog {
+	return Backlog{Reviews: s.bg.reviews().backlog(), Embeddings: s.bg.embeds().backlog()}
+}
+
+func (s *Service) llmReview(ctx context.Context, tenant, skill uuid.UUID, v store.Version, b *bundle.Bundle, st store.Settings) {
+	ctx, cancel := context.WithTimeout(ctx, review.DefaultLLMTimeout)
 	defer cancel()
 	r, err := s.reviewWithLLM(ctx, st, reviewInput(b))
 	if err != nil {
@@ -222,6 +245,12 @@ func (s *Service) ReviewAgain(ctx context.Context, a Actor, name, ref string) ([
 	if err != nil {
 		return nil, err
 	}
-	s.Wait()
+	// Wait for this version's LLM review, if one was queued, within the
+	// request: never for other work, least of all other tenants'.
+	if j := s.bg.reviews().find(a.TenantID, reviewKey(v)); j != nil {
+		if _, err := j.wait(ctx); err != nil {
+			return nil, &Error{Kind: Unavailable, Msg: "the LLM review of " + name + " is still running; its result will appear in the skill's reviews"}
+		}
+	}
 	return s.Reviews(ctx, a, name)
 }

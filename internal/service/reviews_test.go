@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -152,17 +150,7 @@ func TestReviewQueue(t *testing.T) {
 // TestLLMReviewer: a tenant with an LLM reviewer gets a second review from
 // an OpenAI-compatible chat endpoint.
 func TestLLMReviewer(t *testing.T) {
-	chat := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/v1/chat/completions" {
-			http.NotFound(w, r)
-			return
-		}
-		content, _ := json.Marshal(map[string]any{"quality": 7, "clarity": 8, "completeness": 6, "safety": 9,
-			"findings":    []map[string]any{{"severity": "low", "category": "completeness", "file": "SKILL.md", "line": 5, "message": "add an example"}},
-			"suggestions": []string{"Add an example."}, "summary": "Solid, short skill."})
-		json.NewEncoder(w).Encode(map[string]any{"choices": []map[string]any{{"message": map[string]any{"role": "assistant", "content": string(content)}, "finish_reason": "stop"}}})
-	}))
-	defer chat.Close()
+	chat := newProvider(t, 0)
 	var logs strings.Builder
 	f := loopbackFixture(t, service.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	defer func() {

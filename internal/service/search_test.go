@@ -236,16 +236,19 @@ func TestVectorCacheSeesOtherProcesses(t *testing.T) {
 	}
 }
 
-// remoteServer speaks the Ollama or OpenAI embeddings API with a fixed
-// 8-dimension embedding of its own, and fails while broken is set.
-func remoteServer(t *testing.T, kind string, broken *atomic.Bool, calls *atomic.Int64) *httptest.Server {
-	vec := func(text string) []float32 {
-		v := make([]float32, 8)
-		for _, w := range strings.Fields(strings.ToLower(text)) {
-			v[len(w)%8] += 1
-		}
-		return v
+// toyVector is the 8-dimension embedding of the test providers: word
+// lengths, counted.
+func toyVector(text string) []float32 {
+	v := make([]float32, 8)
+	for _, w := range strings.Fields(strings.ToLower(text)) {
+		v[len(w)%8] += 1
 	}
+	return v
+}
+
+// remoteServer speaks the Ollama or OpenAI embeddings API with toyVector,
+// and fails while broken is set.
+func remoteServer(t *testing.T, kind string, broken *atomic.Bool, calls *atomic.Int64) *httptest.Server {
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
 		if broken.Load() {
@@ -270,7 +273,7 @@ func remoteServer(t *testing.T, kind string, broken *atomic.Bool, calls *atomic.
 				Embeddings [][]float32 `json:"embeddings"`
 			}
 			for _, s := range in.Input {
-				out.Embeddings = append(out.Embeddings, vec(s))
+				out.Embeddings = append(out.Embeddings, toyVector(s))
 			}
 			json.NewEncoder(w).Encode(out)
 		default:
@@ -278,19 +281,25 @@ func remoteServer(t *testing.T, kind string, broken *atomic.Bool, calls *atomic.
 				http.Error(w, "unauthorized", 401)
 				return
 			}
-			type item struct {
-				Index     int       `json:"index"`
-				Embedding []float32 `json:"embedding"`
-			}
-			var out struct {
-				Data []item `json:"data"`
-			}
-			for i, s := range in.Input {
-				out.Data = append(out.Data, item{i, vec(s)})
-			}
-			json.NewEncoder(w).Encode(out)
+			writeOpenAIEmbeddings(w, in.Input)
 		}
 	}))
+}
+
+// writeOpenAIEmbeddings answers an OpenAI-compatible embeddings request
+// with toyVector of each input.
+func writeOpenAIEmbeddings(w http.ResponseWriter, inputs []string) {
+	type item struct {
+		Index     int       `json:"index"`
+		Embedding []float32 `json:"embedding"`
+	}
+	var out struct {
+		Data []item `json:"data"`
+	}
+	for i, s := range inputs {
+		out.Data = append(out.Data, item{i, toyVector(s)})
+	}
+	json.NewEncoder(w).Encode(out)
 }
 
 // TestRemoteProviders: a tenant switched to ollama or openai embeds

@@ -40,7 +40,7 @@ type Service struct {
 	llm       LLMConfig
 	egress    *egress.Client
 	secrets   *secrets.Box
-	bg        sync.WaitGroup
+	bg        background // per-tenant queues of LLM reviews and embeddings
 	auth      authCache
 	failures  failureLog // repeated authentication failures, audited once per window
 }
