@@ -29,7 +29,7 @@ func init() {
 const bootstrapEmail = "admin@skillvault.local"
 
 func serve(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "serve", "[--addr HOST:PORT] [--base-domain DOMAIN]", `  skillvault serve
+	fs := newFlags(e, "serve", "[--addr HOST:PORT] [--base-domain DOMAIN] [--metrics-addr HOST:PORT|off] [--rate-limit N] [--tenant-rate-limit N] [--anon-rate-limit N] [--max-upload-mb N]", `  skillvault serve
   skillvault serve --addr 0.0.0.0:8080 --base-domain skills.example.com
   DATABASE_URL=postgres://skillvault_app:...@db/skillvault skillvault serve`)
 	addr := fs.String("addr", envOr(e, "SKILLVAULT_ADDR", "127.0.0.1:8080"), "address to listen on (env SKILLVAULT_ADDR)")
