@@ -143,6 +143,21 @@ func (l *failureLog) close(k failureKey, flush func(*repeats)) {
 	}
 }
 
+// closeAll ends every open window now and writes their summaries, so that
+// a stopping server loses no count of repeated failures. The windows'
+// timers find nothing left to close.
+func (l *failureLog) closeAll(flush func(*repeats)) {
+	l.mu.Lock()
+	open := l.open
+	l.open = nil
+	l.mu.Unlock()
+	for _, r := range open {
+		if r.n > 0 {
+			flush(r)
+		}
+	}
+}
+
 // writeRepeats writes the summary row of a closed window: like its first
 // row, but of no one request, with how many repeats came and when.
 func (s *Service) writeRepeats(r *repeats) {

@@ -5,3 +5,6 @@ import "time"
 // SetFailureWindow shortens how long repeated authentication failures are
 // counted before their summary row is written.
 func SetFailureWindow(s *Service, d time.Duration) { s.failures.window = d }
+
+// CloseFailureWindows ends every open window now, as Shutdown does.
+func CloseFailureWindows(s *Service) { s.failures.closeAll(s.writeRepeats) }

@@ -91,6 +91,7 @@ func (s *Service) Wait() {
 // Shutdown stops taking background work and waits for what is queued
 // until ctx ends, then cancels the rest.
 func (s *Service) Shutdown(ctx context.Context) error {
+	s.failures.closeAll(s.writeRepeats)
 	return errors.Join(s.bg.reviews().shutdown(ctx), s.bg.embeds().shutdown(ctx))
 }
 
