@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/skillvault/skillvault/internal/database"
 	"github.com/skillvault/skillvault/internal/discovery"
 	"github.com/skillvault/skillvault/internal/mcpserver"
@@ -33,8 +35,14 @@ func serve(ctx context.Context, e *env, args []string) int {
 	base := fs.String("base-domain", e.getenv("SKILLVAULT_BASE_DOMAIN"), "serve tenant <slug> at <slug>.DOMAIN (env SKILLVAULT_BASE_DOMAIN)")
 	rateLimit := fs.Float64("rate-limit", 100, "requests per second allowed per API key (bursts of twice that)")
 	maxUpload := fs.Int64("max-upload-mb", 64, "largest bundle upload in MiB")
+	quotaVals := quotaFlags(fs, e)
+	gcEvery := fs.Duration("gc-interval", time.Hour, "how often to sweep every tenant for file bytes no version references (needs SKILLVAULT_OWNER_URL to list tenants; 0 turns the sweep off)")
 	if ok, code := parse(fs, args); !ok {
 		return code
+	}
+	quotas, err := parseQuotas(quotaVals)
+	if err != nil {
+		return fail(e, "%v", err)
 	}
 	t, err := resolve(ctx, e)
 	if err != nil {
@@ -89,10 +97,16 @@ func serve(ctx context.Context, e *env, args []string) int {
 	}
 
 	svc := service.New(db, service.Options{Logger: e.log,
-		Embed: service.EmbedConfig{OpenAIKey: e.getenv("SKILLVAULT_EMBEDDING_API_KEY")},
-		LLM:   service.LLMConfig{APIKey: e.getenv("SKILLVAULT_LLM_API_KEY")}})
+		Embed:  service.EmbedConfig{OpenAIKey: e.getenv("SKILLVAULT_EMBEDDING_API_KEY")},
+		LLM:    service.LLMConfig{APIKey: e.getenv("SKILLVAULT_LLM_API_KEY")},
+		Quotas: quotas})
 	go svc.RunEmbedder(ctx, 2*time.Second)
 	go svc.RunAuthListener(ctx)
+	// Deleting a skill frees its bytes at once; the sweep finds leftovers.
+	// Only the owner may list tenants, so it runs when serve has its URL.
+	if t.ownerURL != "" && *gcEvery > 0 {
+		go svc.RunCollector(ctx, *gcEvery, func(ctx context.Context) ([]uuid.UUID, error) { return tenantIDs(ctx, t) })
+	}
 	srv := server.New(svc, server.Config{Addr: *addr, BaseDomain: strings.ToLower(*base), Logger: e.log, RateLimit: *rateLimit, MaxUploadBytes: *maxUpload << 20, Ready: checkVerified})
 	discovery.Register(srv.Mux, svc, discovery.Options{
 		Auth:       func(r *http.Request) (service.Actor, error) { return srv.API.Authenticate(r, "api") },

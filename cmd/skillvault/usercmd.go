@@ -30,11 +30,15 @@ func tenantService(ctx context.Context, e *env, slug string) (*service.Service, 
 	if err != nil {
 		return nil, service.Actor{}, nil, err
 	}
+	quotas, err := envQuotas(e)
+	if err != nil {
+		return nil, service.Actor{}, nil, err
+	}
 	db, err := database.Open(ctx, t.appURL, database.Options{MaxConns: 2})
 	if err != nil {
 		return nil, service.Actor{}, nil, err
 	}
-	svc := service.New(db, service.Options{Logger: e.log})
+	svc := service.New(db, service.Options{Logger: e.log, Quotas: quotas})
 	sys := service.System(tn.ID)
 	if err := svc.EnsureTenant(ctx, sys); err != nil {
 		db.Close()

@@ -19,6 +19,11 @@ type Problem struct {
 	Detail   string           `json:"detail,omitempty"`
 	Instance string           `json:"instance,omitempty"`
 	Problems []bundle.Problem `json:"problems,omitempty"`
+	// Quota, Limit and Usage name the quota that refused a request, its
+	// limit and what the caller's tenant (skill, user) used before it.
+	Quota string `json:"quota,omitempty"`
+	Limit *int64 `json:"limit,omitempty"`
+	Usage *int64 `json:"usage,omitempty"`
 }
 
 var kinds = map[service.Kind]struct {
@@ -72,6 +77,11 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	p := Problem{Type: k.typ, Title: k.title, Status: k.status}
 	if e, ok := service.AsError(err); ok {
 		p.Detail, p.Problems = e.Msg, e.Problems
+	}
+	if e, ok := service.AsError(err); ok && e.Quota != nil {
+		// Every quota refusal has one type, whatever its status.
+		p.Type, p.Title = "/problems/quota-exceeded", "Quota exceeded"
+		p.Quota, p.Limit, p.Usage = e.Quota.Quota, &e.Quota.Limit, &e.Quota.Usage
 	}
 	if kind == service.Invalid && len(p.Problems) > 0 {
 		// A bundle that fails validation has a type of its own, so that

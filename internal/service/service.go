@@ -36,6 +36,7 @@ type Service struct {
 	counters  EmbedCounters
 	wake      chan struct{}
 	llm       LLMConfig
+	quotas    Quotas
 	bg        sync.WaitGroup
 	auth      authCache
 }
@@ -46,6 +47,9 @@ type Options struct {
 	Limits bundle.Limits
 	Embed  EmbedConfig
 	LLM    LLMConfig
+	// Quotas are the default limits of every tenant (zero: unlimited);
+	// the operator may override them per tenant.
+	Quotas Quotas
 }
 
 // New returns a Service over db.
@@ -54,7 +58,7 @@ func New(db *database.DB, opt Options) *Service {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{db: db, log: opt.Logger, limits: opt.Limits, touched: map[uuid.UUID]time.Time{},
-		embedders: embedders{cfg: opt.Embed}, wake: make(chan struct{}, 1), llm: opt.LLM}
+		embedders: embedders{cfg: opt.Embed}, wake: make(chan struct{}, 1), llm: opt.LLM, quotas: opt.Quotas}
 }
 
 // DB returns the database, for health checks and metrics.
@@ -159,6 +163,7 @@ type Error struct {
 	Kind     Kind
 	Msg      string
 	Problems []bundle.Problem // per-file problems of a bundle
+	Quota    *QuotaExceeded   // the quota that refused the request, if one did
 }
 
 func (e *Error) Error() string { return e.Msg }

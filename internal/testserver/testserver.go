@@ -40,13 +40,16 @@ type Options struct {
 	MaxUploadBytes int64
 	// Mount adds more handlers (MCP, discovery, web) before the server starts.
 	Mount func(s *Server)
+	// Quotas are the default quotas, as serve's --quota-* flags set them
+	// (zero: unlimited).
+	Quotas service.Quotas
 }
 
 // Start runs a server until the test ends.
 func Start(t testing.TB, opt Options) *Server {
 	t.Helper()
 	env := dbtest.New(t)
-	svc := service.New(env.DB, service.Options{})
+	svc := service.New(env.DB, service.Options{Quotas: opt.Quotas})
 	if opt.RateLimit == 0 {
 		opt.RateLimit = 10000
 	}
