@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -150,8 +151,12 @@ func (o *Owner) SetQuotas(ctx context.Context, slug string, set map[string]*int6
 		if !ok {
 			return Tenant{}, fmt.Errorf("%w: no quota named %q (bytes, skills, versions, keys_per_user)", ErrInvalid, n)
 		}
-		if v := set[n]; v != nil && *v < 0 {
-			return Tenant{}, fmt.Errorf("%w: quota %s must not be negative", ErrInvalid, n)
+		max := int64(math.MaxInt32) // the count columns are integers
+		if n == "bytes" {
+			max = math.MaxInt64
+		}
+		if v := set[n]; v != nil && (*v < 0 || *v > max) {
+			return Tenant{}, fmt.Errorf("%w: quota %s must be between 0 (unlimited) and %d", ErrInvalid, n, max)
 		}
 		args = append(args, set[n])
 		assign[i] = fmt.Sprintf("%s = $%d", col, len(args))
@@ -160,10 +165,6 @@ func (o *Owner) SetQuotas(ctx context.Context, slug string, set map[string]*int6
 		WHERE slug = $1 RETURNING `+tenantColumns, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Tenant{}, fmt.Errorf("tenant %q: %w (see `skillvault tenant list`)", slug, ErrNotFound)
-	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "22003" {
-		return Tenant{}, fmt.Errorf("%w: a quota value is out of range", ErrInvalid)
 	}
 	if err != nil {
 		return Tenant{}, fmt.Errorf("database: set quotas: %w", err)
