@@ -173,11 +173,7 @@ func tenantQuota(ctx context.Context, e *env, args []string) int {
 			set[name] = &n
 		}
 	}
-	t, err := resolve(ctx, e)
-	if err != nil {
-		return fail(e, "%v", err)
-	}
-	o, err := t.owner(ctx)
+	t, o, err := resolveOwner(ctx, e)
 	if err != nil {
 		return fail(e, "%v", err)
 	}
@@ -193,16 +189,12 @@ func tenantQuota(ctx context.Context, e *env, args []string) int {
 // it comes from, and the tenant's usage of the tenant-wide ones (read in
 // the tenant's own scope as the app role: the owner cannot see its rows).
 func printQuotas(ctx context.Context, e *env, t *target, tn database.Tenant) int {
-	def, err := envQuotas(e)
+	svc, done, err := openService(ctx, e, t, 1, service.Options{})
 	if err != nil {
 		return fail(e, "%v", err)
 	}
-	db, err := database.Open(ctx, t.appURL, database.Options{MaxConns: 1})
-	if err != nil {
-		return fail(e, "%v", err)
-	}
-	defer db.Close()
-	r, err := service.New(db, service.Options{Logger: e.log, Quotas: def}).QuotaUsage(ctx, service.System(tn.ID))
+	defer done()
+	r, err := svc.QuotaUsage(ctx, service.System(tn.ID))
 	if err != nil {
 		return fail(e, "%v", err)
 	}
