@@ -79,22 +79,16 @@ func (t *target) owner(ctx context.Context) (*database.Owner, error) {
 
 // withOwner resolves the database and runs fn with an owner connection.
 func withOwner(ctx context.Context, e *env, fn func(*database.Owner) int) int {
-	_, o, err := resolveOwner(ctx, e)
+	t, err := resolve(ctx, e)
+	if err != nil {
+		return fail(e, "%v", err)
+	}
+	o, err := t.owner(ctx)
 	if err != nil {
 		return fail(e, "%v", err)
 	}
 	defer o.Close()
 	return fn(o)
-}
-
-// resolveOwner resolves the database and opens an owner connection.
-func resolveOwner(ctx context.Context, e *env) (*target, *database.Owner, error) {
-	t, err := resolve(ctx, e)
-	if err != nil {
-		return nil, nil, err
-	}
-	o, err := t.owner(ctx)
-	return t, o, err
 }
 
 // required reports a usage error unless every named flag has a value.

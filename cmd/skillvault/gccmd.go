@@ -33,6 +33,16 @@ func tenantIDs(ctx context.Context, t *target) ([]uuid.UUID, error) {
 	return ids, nil
 }
 
+// resolveOwner resolves the database and opens an owner connection.
+func resolveOwner(ctx context.Context, e *env) (*target, *database.Owner, error) {
+	t, err := resolve(ctx, e)
+	if err != nil {
+		return nil, nil, err
+	}
+	o, err := t.owner(ctx)
+	return t, o, err
+}
+
 // openService opens the app pool and a service over it with the
 // environment's default quotas.
 func openService(ctx context.Context, e *env, t *target, maxConns int32, opt service.Options) (*service.Service, func(), error) {

@@ -40,10 +40,6 @@ func serve(ctx context.Context, e *env, args []string) int {
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
-	quotas, err := parseQuotas(quotaVals)
-	if err != nil {
-		return fail(e, "%v", err)
-	}
 	t, err := resolve(ctx, e)
 	if err != nil {
 		return fail(e, "%v", err)
@@ -96,6 +92,10 @@ func serve(ctx context.Context, e *env, args []string) int {
 		return fail(e, "refusing to serve: %v", err)
 	}
 
+	quotas, err := parseQuotas(quotaVals)
+	if err != nil {
+		return fail(e, "%v", err)
+	}
 	svc := service.New(db, service.Options{Logger: e.log,
 		Embed:  service.EmbedConfig{OpenAIKey: e.getenv("SKILLVAULT_EMBEDDING_API_KEY")},
 		LLM:    service.LLMConfig{APIKey: e.getenv("SKILLVAULT_LLM_API_KEY")},
