@@ -18,7 +18,8 @@ var (
 	qQuotaVersionCount = query("QuotaVersionCount")
 	qQuotaKeyCount     = query("QuotaKeyCount")
 	qSkillBlobs        = query("SkillBlobs")
-	qBlobsCollect      = query("BlobsCollect")
+	qBlobsCollectAmong = query("BlobsCollectAmong")
+	qBlobsCollectAll   = query("BlobsCollectAll")
 )
 
 // QuotaOverrides are the operator's limits for the scope's tenant; nil
@@ -88,7 +89,12 @@ func SkillBlobs(ctx context.Context, q database.Q, skill uuid.UUID) ([]string, e
 // unreferenced blob when shas is nil) and reports how many and how many
 // bytes it freed.
 func CollectBlobs(ctx context.Context, q database.Q, shas []string) (count, bytes int64, err error) {
-	rows, err := q.Query(ctx, qBlobsCollect, shas)
+	var rows pgx.Rows
+	if shas == nil {
+		rows, err = q.Query(ctx, qBlobsCollectAll)
+	} else {
+		rows, err = q.Query(ctx, qBlobsCollectAmong, shas)
+	}
 	if err != nil {
 		return 0, 0, err
 	}

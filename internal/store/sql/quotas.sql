@@ -36,12 +36,17 @@ SELECT DISTINCT f.sha256 FROM skill_version_files f
 JOIN skill_versions v ON v.id = f.version_id
 WHERE v.skill_id = $1;
 
--- name: BlobsCollect
--- Removes the tenant's blobs that no version references, among $1 (or all
--- of them when $1 is NULL). The foreign key from skill_version_files would
--- refuse a referenced one anyway; the NOT EXISTS keeps the statement from
--- failing on it.
+-- name: BlobsCollectAmong
+-- Removes the tenant's blobs among $1 that no version references. The
+-- foreign key from skill_version_files would refuse a referenced one
+-- anyway; the NOT EXISTS keeps the statement from failing on it.
 DELETE FROM blobs b
-WHERE ($1::text[] IS NULL OR b.sha256 = ANY($1))
+WHERE b.sha256 = ANY($1)
   AND NOT EXISTS (SELECT 1 FROM skill_version_files f WHERE f.sha256 = b.sha256)
+RETURNING b.size;
+
+-- name: BlobsCollectAll
+-- The same for every blob of the tenant (the sweep).
+DELETE FROM blobs b
+WHERE NOT EXISTS (SELECT 1 FROM skill_version_files f WHERE f.sha256 = b.sha256)
 RETURNING b.size;
