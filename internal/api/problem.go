@@ -18,12 +18,17 @@ type Problem struct {
 	Status   int              `json:"status"`
 	Detail   string           `json:"detail,omitempty"`
 	Instance string           `json:"instance,omitempty"`
+	Quota    *QuotaProblem    `json:"quota,omitempty"` // with /problems/quota-exceeded
 	Problems []bundle.Problem `json:"problems,omitempty"`
-	// Quota, Limit and Usage name the quota that refused a request, its
-	// limit and what the caller's tenant (skill, user) used before it.
-	Quota string `json:"quota,omitempty"`
-	Limit *int64 `json:"limit,omitempty"`
-	Usage *int64 `json:"usage,omitempty"`
+}
+
+// QuotaProblem names the quota that refused a request, the limit of the
+// caller's tenant, and what the tenant (for versions the skill, for
+// keys_per_user the user) used before the request.
+type QuotaProblem struct {
+	Name  string `json:"name"` // bytes, skills, versions or keys_per_user
+	Limit int64  `json:"limit"`
+	Usage int64  `json:"usage"`
 }
 
 var kinds = map[service.Kind]struct {
@@ -81,7 +86,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if e, ok := service.AsError(err); ok && e.Quota != nil {
 		// Every quota refusal has one type, whatever its status.
 		p.Type, p.Title = "/problems/quota-exceeded", "Quota exceeded"
-		p.Quota, p.Limit, p.Usage = e.Quota.Quota, &e.Quota.Limit, &e.Quota.Usage
+		p.Quota = &QuotaProblem{Name: e.Quota.Quota, Limit: e.Quota.Limit, Usage: e.Quota.Usage}
 	}
 	if kind == service.Invalid && len(p.Problems) > 0 {
 		// A bundle that fails validation has a type of its own, so that

@@ -18,12 +18,14 @@ import (
 	"github.com/skillvault/skillvault/internal/testserver"
 )
 
-// quotaProblem is a quota refusal: the problem with its extension members.
+// quotaProblem is a quota refusal: the problem with its quota member.
 type quotaProblem struct {
 	problem
-	Quota string `json:"quota"`
-	Limit *int64 `json:"limit"`
-	Usage *int64 `json:"usage"`
+	Quota *struct {
+		Name  string `json:"name"`
+		Limit int64  `json:"limit"`
+		Usage int64  `json:"usage"`
+	} `json:"quota"`
 }
 
 // wantQuota checks that r is a quota refusal naming quota, limit and usage.
@@ -32,7 +34,7 @@ func wantQuota(t *testing.T, r *testserver.Response, status int, quota string, l
 	wantProblem(t, r, status, "/problems/quota-exceeded")
 	var p quotaProblem
 	r.JSON(t, &p)
-	if p.Quota != quota || p.Limit == nil || *p.Limit != limit || p.Usage == nil || *p.Usage != usage {
+	if p.Quota == nil || p.Quota.Name != quota || p.Quota.Limit != limit || p.Quota.Usage != usage {
 		t.Fatalf("quota problem %s, want quota %s, limit %d, usage %d", r.Body, quota, limit, usage)
 	}
 	if !bytes.Contains([]byte(p.Detail), []byte(quota)) {
@@ -107,7 +109,7 @@ func storedBytes(t *testing.T, s *testserver.Server, tenant uuid.UUID) int64 {
 // limit and the usage, and stores nothing (superuser row counts).
 func TestQuotasRefuseWithNothingStored(t *testing.T) {
 	t.Parallel()
-	s := testserver.Start(t, testserver.Options{Quotas: service.Quotas{Bytes: 1 << 20, Skills: 2, Versions: 2, KeysPerUser: 3}})
+	s := testserver.Start(t, testserver.Options{Service: service.Options{Quotas: service.Quotas{Bytes: 1 << 20, Skills: 2, Versions: 2, KeysPerUser: 3}}})
 	unchanged := func(t *testing.T, tn *testserver.Tenant, try func()) {
 		t.Helper()
 		before, keys := tenantCounts(t, s, tn.ID), superCount(t, s, "api_keys", tn.ID)
@@ -200,7 +202,7 @@ func TestQuotasRefuseWithNothingStored(t *testing.T) {
 // another's.
 func TestQuotaOverridePerTenant(t *testing.T) {
 	t.Parallel()
-	s := testserver.Start(t, testserver.Options{Quotas: service.Quotas{Skills: 1}})
+	s := testserver.Start(t, testserver.Options{Service: service.Options{Quotas: service.Quotas{Skills: 1}}})
 	a, b := s.Tenant("big-co"), s.Tenant("small-co")
 	setQuotas(t, s, a.Slug, map[string]int64{service.QuotaSkills: 3, service.QuotaBytes: 3 << 20})
 	for i := range 3 {

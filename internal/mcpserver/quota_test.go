@@ -15,7 +15,7 @@ import (
 // the REST API; a refusal names the quota and stores nothing.
 func TestPublishSkillQuotas(t *testing.T) {
 	t.Parallel()
-	s := testserver.Start(t, testserver.Options{Mount: testserver.MountMCP, Quotas: service.Quotas{Bytes: 4096, Skills: 1, Versions: 1}})
+	s := testserver.Start(t, testserver.Options{Mount: testserver.MountMCP, Service: service.Options{Quotas: service.Quotas{Bytes: 4096, Skills: 1, Versions: 1}}})
 	tn := s.Tenant("acme")
 	cs := connect(t, s, tn.Member.Key)
 	md := func(name, extra string) string {

@@ -27,6 +27,7 @@ type Service struct {
 	db     *database.DB
 	log    *slog.Logger
 	limits bundle.Limits
+	quotas Quotas // every tenant's defaults; the operator overrides them per tenant
 
 	touchMu sync.Mutex
 	touched map[uuid.UUID]time.Time // API key last_used_at throttle
@@ -36,7 +37,6 @@ type Service struct {
 	counters  EmbedCounters
 	wake      chan struct{}
 	llm       LLMConfig
-	quotas    Quotas
 	bg        sync.WaitGroup
 	auth      authCache
 }
@@ -45,11 +45,9 @@ type Service struct {
 type Options struct {
 	Logger *slog.Logger
 	Limits bundle.Limits
+	Quotas Quotas // the default limits of every tenant (zero: unlimited)
 	Embed  EmbedConfig
 	LLM    LLMConfig
-	// Quotas are the default limits of every tenant (zero: unlimited);
-	// the operator may override them per tenant.
-	Quotas Quotas
 }
 
 // New returns a Service over db.

@@ -40,16 +40,16 @@ type Options struct {
 	MaxUploadBytes int64
 	// Mount adds more handlers (MCP, discovery, web) before the server starts.
 	Mount func(s *Server)
-	// Quotas are the default quotas, as serve's --quota-* flags set them
-	// (zero: unlimited).
-	Quotas service.Quotas
+	// Service configures the service, as serve does from its environment
+	// (egress allow list, operator providers, secret key).
+	Service service.Options
 }
 
 // Start runs a server until the test ends.
 func Start(t testing.TB, opt Options) *Server {
 	t.Helper()
 	env := dbtest.New(t)
-	svc := service.New(env.DB, service.Options{Quotas: opt.Quotas})
+	svc := service.New(env.DB, opt.Service)
 	if opt.RateLimit == 0 {
 		opt.RateLimit = 10000
 	}
