@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/skillvault/skillvault/internal/database"
 	"github.com/skillvault/skillvault/internal/discovery"
 	"github.com/skillvault/skillvault/internal/mcpserver"
@@ -39,6 +41,8 @@ func serve(ctx context.Context, e *env, args []string) int {
 	anonLimit := fs.Float64("anon-rate-limit", 20, "requests per second allowed per client address without a valid credential, failed sign-ins and bad keys included (bursts of twice that; 0 turns the limit off)")
 	metricsAddr := fs.String("metrics-addr", envOr(e, "SKILLVAULT_METRICS_ADDR", defaultMetricsAddr), `address of the Prometheus /metrics listener, apart from --addr ("off" for none; env SKILLVAULT_METRICS_ADDR)`)
 	maxUpload := fs.Int64("max-upload-mb", 64, "largest bundle upload in MiB")
+	quotaVals := quotaFlags(fs, e)
+	gcEvery := fs.Duration("gc-interval", time.Hour, "how often to sweep every tenant for file bytes no version references (needs SKILLVAULT_OWNER_URL to list tenants; 0 turns the sweep off)")
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
@@ -94,14 +98,23 @@ func serve(ctx context.Context, e *env, args []string) int {
 		return fail(e, "refusing to serve: %v", err)
 	}
 
+	quotas, err := parseQuotas(quotaVals)
+	if err != nil {
+		return fail(e, "%v", err)
+	}
 	opts, err := providerOptions(e, t)
 	if err != nil {
 		return fail(e, "%v", err)
 	}
-	opts.Logger = e.log
+	opts.Logger, opts.Quotas = e.log, quotas
 	svc := service.New(db, opts)
 	go svc.RunEmbedder(ctx, 2*time.Second)
 	go svc.RunAuthListener(ctx)
+	// Deleting a skill frees its bytes at once; the sweep finds leftovers.
+	// Only the owner may list tenants, so it runs when serve has its URL.
+	if t.ownerURL != "" && *gcEvery > 0 {
+		go svc.RunCollector(ctx, *gcEvery, func(ctx context.Context) ([]uuid.UUID, error) { return tenantIDs(ctx, t) })
+	}
 	srv := server.New(svc, server.Config{Addr: *addr, BaseDomain: strings.ToLower(*base), Logger: e.log, RateLimit: *rateLimit,
 		TenantRateLimit: *tenantLimit, AnonRateLimit: *anonLimit, MaxUploadBytes: *maxUpload << 20, Ready: checkVerified})
 	discovery.Register(srv.Mux, svc, discovery.Options{

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/skillvault/skillvault/internal/database"
 	"github.com/skillvault/skillvault/internal/service"
 	"github.com/skillvault/skillvault/internal/store"
 )
@@ -30,17 +29,16 @@ func tenantService(ctx context.Context, e *env, slug string) (*service.Service, 
 	if err != nil {
 		return nil, service.Actor{}, nil, err
 	}
-	db, err := database.Open(ctx, t.appURL, database.Options{MaxConns: 2})
+	svc, done, err := openService(ctx, e, t, 2, service.Options{})
 	if err != nil {
 		return nil, service.Actor{}, nil, err
 	}
-	svc := service.New(db, service.Options{Logger: e.log})
 	sys := service.System(tn.ID)
 	if err := svc.EnsureTenant(ctx, sys); err != nil {
-		db.Close()
+		done()
 		return nil, sys, nil, err
 	}
-	return svc, sys, db.Close, nil
+	return svc, sys, done, nil
 }
 
 func userCreate(ctx context.Context, e *env, args []string) int {

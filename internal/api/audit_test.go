@@ -201,7 +201,10 @@ func TestAuditEvents(t *testing.T) {
 	do("POST", "/api/v1/skills/audited/fork", a.Admin.Key, map[string]any{"name": "audited-copy"}, 201,
 		[]want{{A, "skill.create", ok, actors[a.Admin.Key], "skill", "audited-copy", []string{`"fork_of":"audited"`}}})
 	do("DELETE", "/api/v1/skills/audited", a.Member.Key, nil, 204,
-		[]want{{A, "skill.delete", ok, actors[a.Member.Key], "skill", "audited", []string{`"versions":2`}}})
+		[]want{{A, "skill.delete", ok, actors[a.Member.Key], "skill", "audited", []string{`"versions":2`}},
+			// Its SKILL.md was its own (the fork's names the fork); the
+			// other files the fork shares stay.
+			{A, "blob.collect", ok, actors[a.Member.Key], "tenant", A.String(), []string{`"blobs":1`, `"reason":"skill.delete"`}}})
 
 	// Settings, with old and new values.
 	do("PATCH", "/api/v1/settings", a.Admin.Key, map[string]any{"require_review": true, "key_expiry_days": 30, "allow_skill_download": true}, 200,

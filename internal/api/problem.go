@@ -20,9 +20,19 @@ type Problem struct {
 	Status   int              `json:"status"`
 	Detail   string           `json:"detail,omitempty"`
 	Instance string           `json:"instance,omitempty"`
+	Quota    *QuotaProblem    `json:"quota,omitempty"` // with /problems/quota-exceeded
 	Problems []bundle.Problem `json:"problems,omitempty"`
 	// Limit names the rate limit a 429 hit: key, tenant or address.
 	Limit string `json:"limit,omitempty"`
+}
+
+// QuotaProblem names the quota that refused a request, the limit of the
+// caller's tenant, and what the tenant (for versions the skill, for
+// keys_per_user the user) used before the request.
+type QuotaProblem struct {
+	Name  string `json:"name"` // bytes, skills, versions or keys_per_user
+	Limit int64  `json:"limit"`
+	Usage int64  `json:"usage"`
 }
 
 var kinds = map[service.Kind]struct {
@@ -84,6 +94,11 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	p := Problem{Type: k.typ, Title: k.title, Status: k.status}
 	if e, ok := service.AsError(err); ok {
 		p.Detail, p.Problems = e.Msg, e.Problems
+	}
+	if e, ok := service.AsError(err); ok && e.Quota != nil {
+		// Every quota refusal has one type, whatever its status.
+		p.Type, p.Title = "/problems/quota-exceeded", "Quota exceeded"
+		p.Quota = &QuotaProblem{Name: e.Quota.Quota, Limit: e.Quota.Limit, Usage: e.Quota.Usage}
 	}
 	if kind == service.Invalid && len(p.Problems) > 0 {
 		// A bundle that fails validation has a type of its own, so that

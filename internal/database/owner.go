@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +45,33 @@ type Tenant struct {
 	VanityDomain string    `json:"vanity_domain,omitempty"`
 	Active       bool      `json:"active"`
 	CreatedAt    time.Time `json:"created_at"`
+	Quotas       Quotas    `json:"quotas"`
+}
+
+// Quotas are a tenant's quota overrides, which only the operator sets:
+// nil means the server's default, 0 unlimited.
+type Quotas struct {
+	Bytes       *int64 `json:"bytes"`
+	Skills      *int64 `json:"skills"`
+	Versions    *int64 `json:"versions"`
+	KeysPerUser *int64 `json:"keys_per_user"`
+}
+
+// quotaColumns maps quota names to their columns of tenants; SetQuotas
+// builds SQL only from these.
+var quotaColumns = map[string]string{
+	"bytes": "quota_bytes", "skills": "quota_skills", "versions": "quota_versions", "keys_per_user": "quota_keys_per_user",
+}
+
+const tenantColumns = `id, slug, name, coalesce(email_domain, ''), coalesce(vanity_domain, ''), active, created_at,
+	quota_bytes, quota_skills, quota_versions, quota_keys_per_user`
+
+func scanTenant(r pgx.Row) (Tenant, error) {
+	var t Tenant
+	q := &t.Quotas
+	err := r.Scan(&t.ID, &t.Slug, &t.Name, &t.EmailDomain, &t.VanityDomain, &t.Active, &t.CreatedAt,
+		&q.Bytes, &q.Skills, &q.Versions, &q.KeysPerUser)
+	return t, err
 }
 
 var (
@@ -96,16 +125,51 @@ func (o *Owner) CreateTenant(ctx context.Context, n NewTenant) (Tenant, error) {
 
 // ListTenants lists every tenant by slug.
 func (o *Owner) ListTenants(ctx context.Context) ([]Tenant, error) {
-	rows, err := o.conn.Query(ctx, `SELECT id, slug, name, coalesce(email_domain, ''), coalesce(vanity_domain, ''), active, created_at
-		FROM tenants ORDER BY slug`)
+	rows, err := o.conn.Query(ctx, `SELECT `+tenantColumns+` FROM tenants ORDER BY slug`)
 	if err != nil {
 		return nil, fmt.Errorf("database: list tenants: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Tenant, error) {
-		var t Tenant
-		err := r.Scan(&t.ID, &t.Slug, &t.Name, &t.EmailDomain, &t.VanityDomain, &t.Active, &t.CreatedAt)
-		return t, err
-	})
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Tenant, error) { return scanTenant(r) })
+}
+
+// SetQuotas sets a tenant's quota overrides, by quota name (bytes, skills,
+// versions, keys_per_user); a nil value returns that quota to the server's
+// default. Only the owner can: the app role holds no UPDATE on tenants.
+func (o *Owner) SetQuotas(ctx context.Context, slug string, set map[string]*int64) (Tenant, error) {
+	if len(set) == 0 {
+		return o.TenantBySlug(ctx, slug)
+	}
+	names := make([]string, 0, len(set))
+	for n := range set {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	assign := make([]string, len(names))
+	args := []any{slug}
+	for i, n := range names {
+		col, ok := quotaColumns[n]
+		if !ok {
+			return Tenant{}, fmt.Errorf("%w: no quota named %q (bytes, skills, versions, keys_per_user)", ErrInvalid, n)
+		}
+		max := int64(math.MaxInt32) // the count columns are integers
+		if n == "bytes" {
+			max = math.MaxInt64
+		}
+		if v := set[n]; v != nil && (*v < 0 || *v > max) {
+			return Tenant{}, fmt.Errorf("%w: quota %s must be between 0 (unlimited) and %d", ErrInvalid, n, max)
+		}
+		args = append(args, set[n])
+		assign[i] = fmt.Sprintf("%s = $%d", col, len(args))
+	}
+	t, err := scanTenant(o.conn.QueryRow(ctx, `UPDATE tenants SET `+strings.Join(assign, ", ")+`, updated_at = now()
+		WHERE slug = $1 RETURNING `+tenantColumns, args...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Tenant{}, fmt.Errorf("tenant %q: %w (see `skillvault tenant list`)", slug, ErrNotFound)
+	}
+	if err != nil {
+		return Tenant{}, fmt.Errorf("database: set quotas: %w", err)
+	}
+	return t, nil
 }
 
 // TenantBySlug finds one tenant.

@@ -79,7 +79,18 @@ var Tables = []Table{
 	tenantTable("users"),
 	tenantTable("skills"),
 	tenantTable("skill_versions"),
-	tenantTable("blobs", "SELECT", "INSERT"),
+	// Blobs are never updated (content-addressed). The app role may
+	// delete them so that the garbage collector (service.collectGarbage)
+	// frees what no version references. This is narrower than a SECURITY
+	// DEFINER function or an owner-side job: the tenant clamp limits a
+	// delete to the current tenant with no bypassing code at all, and the
+	// composite foreign key from skill_version_files refuses the deletion
+	// of any blob a version still references (foreign-key checks ignore
+	// row-level security, so no version anywhere can lose its bytes). It
+	// also works under Citus, where definer functions owned by a NOLOGIN
+	// role fail on distributed tables (DESIGN.md §7), and needs no owner
+	// connection in the server.
+	tenantTable("blobs", "SELECT", "INSERT", "DELETE"),
 	tenantTable("skill_version_files", "SELECT", "INSERT"),
 	tenantTable("ratings"),
 	tenantTable("usage_events", "SELECT", "INSERT"),

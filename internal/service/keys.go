@@ -115,6 +115,9 @@ func (s *Service) CreateKey(ctx context.Context, a Actor, user uuid.UUID, n NewK
 				return forbiddenf("a %s cannot hold a key with the %q scope", u.Role, sc)
 			}
 		}
+		if err := s.checkKeyQuota(ctx, q, user); err != nil {
+			return err
+		}
 		days, err := s.keyExpiryDays(ctx, q)
 		if err != nil {
 			return err

@@ -29,6 +29,7 @@ type Service struct {
 	db     *database.DB
 	log    *slog.Logger
 	limits bundle.Limits
+	quotas Quotas // every tenant's defaults; the operator overrides them per tenant
 
 	touchMu sync.Mutex
 	touched map[uuid.UUID]time.Time // API key last_used_at throttle
@@ -49,6 +50,7 @@ type Service struct {
 type Options struct {
 	Logger *slog.Logger
 	Limits bundle.Limits
+	Quotas Quotas // the default limits of every tenant (zero: unlimited)
 	Embed  EmbedConfig
 	LLM    LLMConfig
 	// Egress calls tenants' provider URLs; nil refuses every internal
@@ -68,7 +70,7 @@ func New(db *database.DB, opt Options) *Service {
 	}
 	return &Service{db: db, log: opt.Logger, limits: opt.Limits, touched: map[uuid.UUID]time.Time{},
 		embedders: embedders{cfg: opt.Embed, client: opt.Egress, secrets: opt.Secrets, log: opt.Logger}, wake: make(chan struct{}, 1),
-		llm: opt.LLM, egress: opt.Egress, secrets: opt.Secrets}
+		llm: opt.LLM, egress: opt.Egress, secrets: opt.Secrets, quotas: opt.Quotas}
 }
 
 // DB returns the database, for health checks and metrics.
@@ -173,6 +175,7 @@ type Error struct {
 	Kind     Kind
 	Msg      string
 	Problems []bundle.Problem // per-file problems of a bundle
+	Quota    *QuotaExceeded   // the quota that refused the request, if one did
 }
 
 func (e *Error) Error() string { return e.Msg }

@@ -149,8 +149,8 @@ func (s *Service) CreateSkill(ctx context.Context, a Actor, files []bundle.File,
 		if err != nil {
 			return err
 		}
-		v, err := store.InsertVersion(ctx, q, store.NewVersion{SkillID: id, Number: 1, Frontmatter: frontmatterJSON(b), Digest: b.Digest,
-			Files: versionFiles(b), AuthorID: a.UserID, Changelog: o.Changelog})
+		v, err := s.storeVersion(ctx, q, store.NewVersion{SkillID: id, Number: 1, Frontmatter: frontmatterJSON(b), Digest: b.Digest,
+			Files: versionFiles(b), AuthorID: a.UserID, Changelog: o.Changelog}, true)
 		if err != nil {
 			return err
 		}
@@ -279,8 +279,8 @@ func (s *Service) AddVersion(ctx context.Context, a Actor, name string, files []
 			return s.fill(ctx, q, &out, name)
 		}
 		n := sk.LatestVersion + 1
-		v, err := store.InsertVersion(ctx, q, store.NewVersion{SkillID: sk.ID, Number: n, Frontmatter: frontmatterJSON(b), Digest: b.Digest,
-			Files: versionFiles(b), AuthorID: a.UserID, Changelog: o.Changelog})
+		v, err := s.storeVersion(ctx, q, store.NewVersion{SkillID: sk.ID, Number: n, Frontmatter: frontmatterJSON(b), Digest: b.Digest,
+			Files: versionFiles(b), AuthorID: a.UserID, Changelog: o.Changelog}, false)
 		if err != nil {
 			return err
 		}
@@ -510,7 +510,8 @@ func changed(c SkillChange) []string {
 }
 
 // DeleteSkill deletes a skill with its versions, ratings and usage (author
-// or admin). File bytes shared with other versions stay.
+// or admin), and in the same transaction the file bytes no other version
+// of the tenant shares.
 func (s *Service) DeleteSkill(ctx context.Context, a Actor, name string) error {
 	if err := a.need("write"); err != nil {
 		return err
@@ -520,10 +521,18 @@ func (s *Service) DeleteSkill(ctx context.Context, a Actor, name string) error {
 		if err != nil {
 			return err
 		}
+		shas, err := store.SkillBlobs(ctx, q, sk.ID)
+		if err != nil {
+			return err
+		}
 		if err := store.DeleteSkill(ctx, q, sk.ID); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, a, "skill.delete", "success", "skill", name, map[string]any{"versions": sk.LatestVersion})
+		if err := s.audit(ctx, q, a, "skill.delete", "success", "skill", name, map[string]any{"versions": sk.LatestVersion}); err != nil {
+			return err
+		}
+		_, err = s.collectGarbage(ctx, q, a, shas, "skill.delete")
+		return err
 	})
 }
 
@@ -730,8 +739,8 @@ func (s *Service) Fork(ctx context.Context, a Actor, name, newName string) (Publ
 		if err != nil {
 			return err
 		}
-		nv, err := store.InsertVersion(ctx, q, store.NewVersion{SkillID: id, Number: 1, Frontmatter: frontmatterJSON(b), Digest: b.Digest,
-			Files: versionFiles(b), AuthorID: a.UserID, Changelog: "forked from " + name + " version " + itoa(v.Number)})
+		nv, err := s.storeVersion(ctx, q, store.NewVersion{SkillID: id, Number: 1, Frontmatter: frontmatterJSON(b), Digest: b.Digest,
+			Files: versionFiles(b), AuthorID: a.UserID, Changelog: "forked from " + name + " version " + itoa(v.Number)}, true)
 		if err != nil {
 			return err
 		}

@@ -283,6 +283,12 @@ func (wb *Web) fail(w http.ResponseWriter, r *http.Request, c *reqCtx, err error
 			msg = e.Msg
 		}
 		wb.errorPage(w, r, c, http.StatusBadRequest, "That did not work", msg)
+	case service.TooLarge:
+		msg := "The upload is larger than this server accepts."
+		if e, ok := service.AsError(err); ok {
+			msg = e.Msg // a quota names itself, its limit and the usage
+		}
+		wb.errorPage(w, r, c, http.StatusRequestEntityTooLarge, "Too large", msg)
 	case service.Unauthenticated:
 		wb.errorPage(w, r, c, http.StatusUnauthorized, "Please sign in", "Sign in to continue.")
 	case service.Unavailable:
