@@ -99,7 +99,7 @@ func (s *Service) CreateKey(ctx context.Context, a Actor, user uuid.UUID, n NewK
 	}
 	secret := newSecret()
 	var out CreatedKey
-	err := s.db.Write(ctx, a.scope(), func(q database.Q) error {
+	err := s.writeCounted(ctx, a, func(q database.Q) error {
 		u, err := store.UserByID(ctx, q, user)
 		if errors.Is(err, store.ErrNotFound) {
 			return notFoundf("no such user")
