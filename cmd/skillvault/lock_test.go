@@ -1,0 +1,329 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/skillvault/skillvault/internal/bundle"
+	"github.com/skillvault/skillvault/internal/lockfile"
+	"github.com/skillvault/skillvault/internal/testcorpus"
+	"github.com/skillvault/skillvault/internal/testserver"
+)
+
+// switchableTamper forwards to the server and, while on, flips a byte in
+// every SKILL.md download.
+func switchableTamper(t *testing.T, server string, on *atomic.Bool) string {
+	u, _ := url.Parse(server)
+	p := httputil.NewSingleHostReverseProxy(u)
+	p.ModifyResponse = func(resp *http.Response) error {
+		if !on.Load() || !strings.HasSuffix(resp.Request.URL.Path, "/files/SKILL.md") || resp.StatusCode != 200 {
+			return nil
+		}
+		data, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		data[len(data)/2] ^= 0x20
+		resp.Body = io.NopCloser(bytes.NewReader(data))
+		resp.ContentLength = int64(len(data))
+		return nil
+	}
+	ts := httptest.NewServer(p)
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+func readLock(t *testing.T, project string) *lockfile.Lock {
+	t.Helper()
+	l, err := lockfile.Read(filepath.Join(project, lockfile.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// installedTree is an installed copy's files without the install marker.
+func installedTree(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	m := readTree(t, dir)
+	delete(m, markerFile)
+	return m
+}
+
+// copyLock gives another project the lock file only, as a teammate gets
+// it from the repository.
+func copyLock(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(from, lockfile.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(to, 0o755)
+	if err := os.WriteFile(filepath.Join(to, lockfile.FileName), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCLILockRoundTrip: three skills installed for two agents are
+// recorded in the project's lock; sync restores deleted folders byte for
+// byte and gives a teammate's empty project the same; outdated and update
+// follow a new version (a pinned skill stays); sync --check tells a stale
+// checkout; a local edit blocks update without --force; a tampered
+// download or a lock whose digest the server does not confirm writes
+// nothing; uninstall removes exactly what install wrote.
+func TestCLILockRoundTrip(t *testing.T) {
+	s := testserver.Start(t, testserver.Options{})
+	acme := s.Tenant("acme")
+	var tamper atomic.Bool
+	server := switchableTamper(t, s.URL, &tamper)
+	c := newCLI(t, server, acme.Member.Key)
+	fx := testcorpus.Fixtures(t)[:3]
+	names := []string{filepath.Base(fx[0]), filepath.Base(fx[1]), filepath.Base(fx[2])}
+	c.must("push", fx[0], fx[1], fx[2])
+
+	project := filepath.Join(t.TempDir(), "app")
+	for _, agent := range []string{"claude", "codex"} {
+		c.must("install", names[0], "--agent", agent, "--project", project)
+		c.must("install", names[1], "--agent", agent, "--project", project)
+		c.must("install", names[2]+"@1", "--agent", agent, "--project", project) // pinned
+	}
+	folders := func(project, name string) []string {
+		return []string{filepath.Join(project, ".claude/skills", name), filepath.Join(project, ".agents/skills", name)}
+	}
+	lock := readLock(t, project)
+	if got := lock.Names(); len(got) != 3 {
+		t.Fatalf("lock names %v", got)
+	}
+	for i, name := range names {
+		en := lock.Skills[name]
+		digest := digestOf(t, fx[i])
+		if en.Source != server || en.SourceType != "skillvault" || en.Tenant != acme.ID.String() || en.Version != 1 ||
+			en.ComputedHash != digest || strings.Join(en.Agents, ",") != "claude,codex" ||
+			strings.Join(en.Paths, ",") != ".agents/skills/"+name+",.claude/skills/"+name {
+			t.Errorf("lock entry of %s: %+v", name, en)
+		}
+		if (en.Ref == "1") != (i == 2) {
+			t.Errorf("pin of %s: %q", name, en.Ref)
+		}
+	}
+	lockBytes, _ := os.ReadFile(filepath.Join(project, lockfile.FileName))
+	if bytes.Contains(lockBytes, []byte("At\"")) || !bytes.HasSuffix(lockBytes, []byte("}\n")) {
+		t.Errorf("the lock carries timestamps or is not newline terminated:\n%s", lockBytes)
+	}
+	if r := c.must("list", "--installed", "--project", project); strings.Count(r.stdout, " ok\n") != 3 || !strings.Contains(r.stdout, "1 (pinned)") {
+		t.Errorf("list --installed: %v", r)
+	}
+
+	// Deleted folders: --check says so, sync restores them byte for byte.
+	os.RemoveAll(filepath.Join(project, ".claude"))
+	os.RemoveAll(filepath.Join(project, ".agents"))
+	if r := c.run("sync", "--check", "--project", project); r.code != exitFail || strings.Count(r.stderr, "missing") != 6 {
+		t.Errorf("sync --check of deleted folders: %v", r)
+	}
+	if _, err := os.Stat(filepath.Join(project, ".claude")); err == nil {
+		t.Error("sync --check wrote folders")
+	}
+	c.must("sync", "--project", project)
+	teammate := filepath.Join(t.TempDir(), "app")
+	copyLock(t, project, teammate)
+	newCLI(t, server, acme.Member.Key).must("sync", "--project", teammate)
+	for i, name := range names {
+		for _, dir := range append(folders(project, name), folders(teammate, name)...) {
+			sameTree(t, readTree(t, fx[i]), installedTree(t, dir), "sync of "+dir)
+		}
+	}
+	if r := c.must("sync", "--check", "--project", project); strings.Count(r.stdout, "in sync") != 3 {
+		t.Errorf("sync --check after sync: %v", r)
+	}
+
+	// New versions of the first and the pinned skill.
+	v2 := map[int]string{}
+	for _, i := range []int{0, 2} {
+		dir := filepath.Join(t.TempDir(), names[i])
+		copyDir(t, fx[i], dir)
+		os.WriteFile(filepath.Join(dir, "CHANGES.md"), []byte("# Version 2\n"), 0o644)
+		c.must("push", dir)
+		v2[i] = dir
+	}
+	r := c.must("outdated", "--project", project)
+	if !strings.Contains(r.stdout, "SKILL") || !regexpLine(r.stdout, names[0]+`\s+1\s+2\s+claude,codex`) ||
+		!regexpLine(r.stdout, names[2]+`\s+1 \(pinned\)\s+2\s+claude,codex`) || strings.Contains(r.stdout, names[1]) {
+		t.Errorf("outdated: %v", r)
+	}
+
+	// A local edit blocks update of that skill, and only that skill.
+	edited := filepath.Join(project, ".claude/skills", names[0], "SKILL.md")
+	os.WriteFile(edited, []byte("my notes\n"), 0o644)
+	r = c.run("update", "--project", project)
+	if r.code != exitFail || !strings.Contains(r.stderr, "modified since version 1") || !strings.Contains(r.stderr, "--force") {
+		t.Errorf("update over a local edit: %v", r)
+	}
+	if data, _ := os.ReadFile(edited); string(data) != "my notes\n" {
+		t.Error("update overwrote a local edit")
+	}
+	if !regexpLine(r.stdout, `pinned\s+`+names[2]+` version 1`) || readLock(t, project).Skills[names[0]].Version != 1 {
+		t.Errorf("refused update: %v\nlock %+v", r, readLock(t, project).Skills)
+	}
+	r = c.must("update", "--project", project, "--force")
+	if !strings.Contains(r.stdout, names[0]+" 1 → 2 (published)") {
+		t.Errorf("update --force: %v", r)
+	}
+	lock = readLock(t, project)
+	if en := lock.Skills[names[0]]; en.Version != 2 || en.ComputedHash != digestOf(t, v2[0]) {
+		t.Errorf("lock after update: %+v", en)
+	}
+	if lock.Skills[names[2]].Version != 1 {
+		t.Errorf("update moved the pinned %s", names[2])
+	}
+	for _, dir := range folders(project, names[0]) {
+		sameTree(t, readTree(t, v2[0]), installedTree(t, dir), "updated "+dir)
+	}
+
+	// The teammate's checkout is stale until synced with the new lock.
+	copyLock(t, project, teammate)
+	tc := newCLI(t, server, acme.Member.Key)
+	if r := tc.run("sync", "--check", "--project", teammate); r.code != exitFail || !strings.Contains(r.stderr, names[0]) ||
+		!strings.Contains(r.stderr, "version 1 installed, the lock says version 2") {
+		t.Errorf("sync --check of a stale checkout: %v", r)
+	}
+	tc.must("sync", "--project", teammate)
+	tc.must("sync", "--check", "--project", teammate)
+	sameTree(t, readTree(t, v2[0]), installedTree(t, folders(teammate, names[0])[1]), "teammate's synced copy")
+
+	// Naming the pinned skill updates it, and it stays pinned there.
+	c.must("update", names[2], "--project", project)
+	if en := readLock(t, project).Skills[names[2]]; en.Version != 2 || en.Ref != "2" {
+		t.Errorf("named update of a pinned skill: %+v", en)
+	}
+
+	// A tampered download is refused and nothing is written.
+	for _, dir := range folders(project, names[1]) {
+		os.RemoveAll(dir)
+	}
+	tamper.Store(true)
+	r = c.run("sync", "--project", project)
+	tamper.Store(false)
+	if r.code != exitFail || !strings.Contains(r.stderr, "does not match its digest") {
+		t.Errorf("sync through a tampering proxy: %v", r)
+	}
+	for _, dir := range folders(project, names[1]) {
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("a tampered download was written to %s", dir)
+		}
+	}
+	// So is a lock whose digest the server's version does not have.
+	lock = readLock(t, project)
+	en := lock.Skills[names[1]]
+	en.ComputedHash = "sha256:" + strings.Repeat("0", 64)
+	lock.Skills[names[1]] = en
+	lock.Write(filepath.Join(project, lockfile.FileName))
+	if r := c.run("sync", "--project", project); r.code != exitFail || !strings.Contains(r.stderr, "but the lock says") {
+		t.Errorf("sync of a lock with a digest the server does not confirm: %v", r)
+	}
+	if _, err := os.Stat(folders(project, names[1])[0]); err == nil {
+		t.Error("an unconfirmed digest was installed")
+	}
+	// A lock naming paths its agents do not use is refused, not followed.
+	en.Paths = []string{"../../outside/" + names[1]}
+	lock.Skills[names[1]] = en
+	lock.Write(filepath.Join(project, lockfile.FileName))
+	if r := c.run("sync", "--project", project); r.code != exitFail || !strings.Contains(r.stderr, "but its agents install in") {
+		t.Errorf("sync of a lock with foreign paths: %v", r)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(project), "..", "outside")); err == nil {
+		t.Error("a lock wrote outside the project")
+	}
+
+	// Uninstall removes the skill's folders and entry, nothing else.
+	mine := filepath.Join(project, ".claude/skills/my-own-skill/SKILL.md")
+	os.MkdirAll(filepath.Dir(mine), 0o755)
+	os.WriteFile(mine, []byte("mine\n"), 0o644)
+	c.must("uninstall", names[0], "--project", project)
+	for _, dir := range folders(project, names[0]) {
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("uninstall left %s", dir)
+		}
+	}
+	if _, ok := readLock(t, project).Skills[names[0]]; ok {
+		t.Error("uninstall left the lock entry")
+	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Errorf("uninstall removed a folder it did not write: %v", err)
+	}
+	if _, err := os.Stat(folders(project, names[2])[0]); err != nil {
+		t.Errorf("uninstall removed another skill: %v", err)
+	}
+}
+
+// TestCLILockCrossTenant: a lock of tenant alpha's skills, synced with a
+// key of tenant beta, fails with not found and writes nothing; a
+// namesake in beta is not installed in place of alpha's skill, whether
+// the lock names alpha's tenant or (edited) beta's.
+func TestCLILockCrossTenant(t *testing.T) {
+	s := testserver.Start(t, testserver.Options{})
+	alpha, beta := s.Tenant("alpha"), s.Tenant("beta")
+	fixture := testcorpus.Fixtures(t)[6]
+	name := filepath.Base(fixture)
+	ca := newCLI(t, s.URL, alpha.Member.Key)
+	ca.must("push", fixture)
+	project := filepath.Join(t.TempDir(), "app")
+	ca.must("install", name, "--agent", "claude", "--project", project)
+
+	other := filepath.Join(t.TempDir(), "app")
+	copyLock(t, project, other)
+	cb := newCLI(t, s.URL, beta.Member.Key)
+	r := cb.run("sync", "--project", other)
+	if r.code != exitFail || !strings.Contains(r.stderr, "no skill named "+name) || !strings.Contains(r.stderr, "404") {
+		t.Errorf("beta syncing alpha's lock: %v", r)
+	}
+	if r := cb.run("update", "--project", other); r.code != exitFail || !strings.Contains(r.stderr, "no skill named "+name) {
+		t.Errorf("beta updating alpha's lock: %v", r)
+	}
+	if r := cb.run("outdated", "--project", other); r.code != exitFail || !strings.Contains(r.stderr, "no skill named "+name) {
+		t.Errorf("beta's outdated of alpha's lock: %v", r)
+	}
+	if left := entries(t, other); len(left) != 1 {
+		t.Errorf("beta's refused sync wrote %v", left)
+	}
+
+	// Beta's own skill of that name is another skill.
+	namesake := filepath.Join(t.TempDir(), name)
+	copyDir(t, fixture, namesake)
+	os.WriteFile(filepath.Join(namesake, "EXTRA.md"), []byte("# Beta's\n"), 0o644)
+	cb.must("push", namesake)
+	if r := cb.run("sync", "--project", other); r.code != exitFail || !strings.Contains(r.stderr, "locked from tenant "+alpha.ID.String()) {
+		t.Errorf("beta syncing alpha's lock over a namesake: %v", r)
+	}
+	l := readLock(t, other)
+	en := l.Skills[name]
+	en.Tenant = beta.ID.String()
+	l.Skills[name] = en
+	l.Write(filepath.Join(other, lockfile.FileName))
+	if r := cb.run("sync", "--project", other); r.code != exitFail || !strings.Contains(r.stderr, "but the lock says") {
+		t.Errorf("beta syncing a lock edited to beta's tenant: %v", r)
+	}
+	if left := entries(t, other); len(left) != 1 {
+		t.Errorf("beta's refused syncs wrote %v", left)
+	}
+}
+
+func digestOf(t *testing.T, dir string) string {
+	t.Helper()
+	return bundle.Digest(mapFiles(readTree(t, dir)))
+}
+
+// regexpLine reports whether some line of out matches the pattern.
+func regexpLine(out, pattern string) bool {
+	return regexp.MustCompile(`(?m)^` + pattern).MatchString(out)
+}
