@@ -327,3 +327,41 @@ func digestOf(t *testing.T, dir string) string {
 func regexpLine(out, pattern string) bool {
 	return regexp.MustCompile(`(?m)^` + pattern).MatchString(out)
 }
+
+// TestCLIUserLock: installs in the home folder are recorded in the user's
+// lock, in the configuration folder (not among the home folder's files),
+// with paths relative to the home folder; --global reads it back.
+func TestCLIUserLock(t *testing.T) {
+	s := testserver.Start(t, testserver.Options{})
+	acme := s.Tenant("acme")
+	c := newCLI(t, s.URL, acme.Member.Key)
+	fixture := testcorpus.Fixtures(t)[4]
+	name := filepath.Base(fixture)
+	c.must("push", fixture)
+	c.must("install", name, "--agent", "cursor")
+	lock := readLock(t, c.vars["SKILLVAULT_CONFIG_DIR"])
+	if en := lock.Skills[name]; strings.Join(en.Paths, ",") != ".cursor/skills/"+name || en.Version != 1 {
+		t.Fatalf("user lock: %+v", lock.Skills)
+	}
+	if _, err := os.Stat(filepath.Join(c.vars["HOME"], lockfile.FileName)); err == nil {
+		t.Error("the user lock was written into the home folder")
+	}
+	target := filepath.Join(c.vars["HOME"], ".cursor/skills", name)
+	os.RemoveAll(target)
+	if r := c.run("list", "--installed", "--global"); !strings.Contains(r.stdout, "missing") {
+		t.Errorf("list --installed --global of a deleted folder: %v", r)
+	}
+	c.must("sync", "--global")
+	sameTree(t, readTree(t, fixture), installedTree(t, target), "sync --global")
+	os.WriteFile(filepath.Join(target, "SKILL.md"), []byte("edited\n"), 0o644)
+	if r := c.run("uninstall", name, "--global"); r.code != exitFail || !strings.Contains(r.stderr, "modified since version 1") {
+		t.Errorf("uninstall of an edited copy: %v", r)
+	}
+	if data, _ := os.ReadFile(filepath.Join(target, "SKILL.md")); string(data) != "edited\n" {
+		t.Error("a refused uninstall removed the edited copy")
+	}
+	c.must("uninstall", name, "--global", "--force")
+	if _, err := os.Stat(target); err == nil || len(readLock(t, c.vars["SKILLVAULT_CONFIG_DIR"]).Skills) != 0 {
+		t.Errorf("uninstall --global left %s or its entry (%v)", target, err)
+	}
+}
