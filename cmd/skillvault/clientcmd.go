@@ -396,11 +396,11 @@ func list(ctx context.Context, e *env, args []string) int {
 		return usageError(e, fs, "unexpected argument %q", pos[0])
 	}
 	if *installed {
-		sc, err := scope(e)
-		if err != nil {
-			return usageError(e, fs, "%v", err)
+		sc, lock, code, ok := openLock(e, fs, scope)
+		if !ok {
+			return code
 		}
-		return listInstalled(e, sc, *asJSON)
+		return listInstalled(e, sc, lock, *asJSON)
 	}
 	if *limit < 1 {
 		return usageError(e, fs, "--limit must be positive")

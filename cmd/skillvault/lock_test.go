@@ -2,11 +2,6 @@ package main
 
 import (
 	"bytes"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,30 +14,6 @@ import (
 	"github.com/skillvault/skillvault/internal/testcorpus"
 	"github.com/skillvault/skillvault/internal/testserver"
 )
-
-// switchableTamper forwards to the server and, while on, flips a byte in
-// every SKILL.md download.
-func switchableTamper(t *testing.T, server string, on *atomic.Bool) string {
-	u, _ := url.Parse(server)
-	p := httputil.NewSingleHostReverseProxy(u)
-	p.ModifyResponse = func(resp *http.Response) error {
-		if !on.Load() || !strings.HasSuffix(resp.Request.URL.Path, "/files/SKILL.md") || resp.StatusCode != 200 {
-			return nil
-		}
-		data, err := io.ReadAll(resp.Body)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		data[len(data)/2] ^= 0x20
-		resp.Body = io.NopCloser(bytes.NewReader(data))
-		resp.ContentLength = int64(len(data))
-		return nil
-	}
-	ts := httptest.NewServer(p)
-	t.Cleanup(ts.Close)
-	return ts.URL
-}
 
 func readLock(t *testing.T, project string) *lockfile.Lock {
 	t.Helper()
@@ -86,7 +57,7 @@ func TestCLILockRoundTrip(t *testing.T) {
 	s := testserver.Start(t, testserver.Options{})
 	acme := s.Tenant("acme")
 	var tamper atomic.Bool
-	server := switchableTamper(t, s.URL, &tamper)
+	server := tamperProxy(t, s.URL, "SKILL.md", &tamper)
 	c := newCLI(t, server, acme.Member.Key)
 	fx := testcorpus.Fixtures(t)[:3]
 	names := []string{filepath.Base(fx[0]), filepath.Base(fx[1]), filepath.Base(fx[2])}

@@ -82,6 +82,29 @@ func scopeFlags(fs *flag.FlagSet) func(e *env) (installScope, error) {
 	}
 }
 
+// lockCommand parses a lock command's arguments and reads the lock its
+// flags name; when ok is false the command stops with code.
+func lockCommand(e *env, fs *flag.FlagSet, scope func(*env) (installScope, error), args []string) (sc installScope, lock *lockfile.Lock, pos []string, code int, ok bool) {
+	if pos, ok, code = parseArgs(fs, args); !ok {
+		return sc, nil, nil, code, false
+	}
+	sc, lock, code, ok = openLock(e, fs, scope)
+	return sc, lock, pos, code, ok
+}
+
+// openLock reads the lock the parsed flags name.
+func openLock(e *env, fs *flag.FlagSet, scope func(*env) (installScope, error)) (installScope, *lockfile.Lock, int, bool) {
+	sc, err := scope(e)
+	if err != nil {
+		return sc, nil, usageError(e, fs, "%v", err), false
+	}
+	lock, err := lockfile.Read(sc.lock)
+	if err != nil {
+		return sc, nil, fail(e, "%s: %v", fs.Name(), err), false
+	}
+	return sc, lock, 0, true
+}
+
 // agentPaths returns where name is installed for agents, relative to the
 // scope's folder, sorted and without repeats (several agents share
 // .agents/skills).
@@ -253,21 +276,12 @@ Without --project or --global the lock of the current folder is used when
 there is one, else the user's (installs in the home folder).`)
 	check := fs.Bool("check", false, "only compare the folders with the lock: list the differences, exit 1 if any")
 	force := fs.Bool("force", false, "overwrite folders changed since they were installed")
-	scope := scopeFlags(fs)
-	pos, ok, code := parseArgs(fs, args)
+	sc, lock, pos, code, ok := lockCommand(e, fs, scopeFlags(fs), args)
 	if !ok {
 		return code
 	}
 	if len(pos) > 0 {
 		return usageError(e, fs, "unexpected argument %q", pos[0])
-	}
-	sc, err := scope(e)
-	if err != nil {
-		return usageError(e, fs, "%v", err)
-	}
-	lock, err := lockfile.Read(sc.lock)
-	if err != nil {
-		return fail(e, "sync: %v", err)
 	}
 	if _, err := os.Stat(sc.lock); err != nil {
 		return fail(e, "sync: no lock file at %s: install skills with skillvault install first", sc.lock)
@@ -336,18 +350,9 @@ in the lock file. A skill installed as NAME@VERSION is pinned: it is left
 alone unless named (and stays pinned, to the new version). A folder
 changed since it was installed stops its skill unless --force.`)
 	force := fs.Bool("force", false, "overwrite folders changed since they were installed")
-	scope := scopeFlags(fs)
-	names, ok, code := parseArgs(fs, args)
+	sc, lock, names, code, ok := lockCommand(e, fs, scopeFlags(fs), args)
 	if !ok {
 		return code
-	}
-	sc, err := scope(e)
-	if err != nil {
-		return usageError(e, fs, "%v", err)
-	}
-	lock, err := lockfile.Read(sc.lock)
-	if err != nil {
-		return fail(e, "update: %v", err)
 	}
 	for _, n := range names {
 		if _, ok := lock.Skills[n]; !ok {
@@ -442,21 +447,12 @@ func outdated(ctx context.Context, e *env, args []string) int {
 Lists the installed skills whose newest version is newer than the one in
 the lock file: skill, installed, latest, agents. Pinned skills are marked.`)
 	asJSON := fs.Bool("json", false, "print the outdated skills as JSON")
-	scope := scopeFlags(fs)
-	pos, ok, code := parseArgs(fs, args)
+	sc, lock, pos, code, ok := lockCommand(e, fs, scopeFlags(fs), args)
 	if !ok {
 		return code
 	}
 	if len(pos) > 0 {
 		return usageError(e, fs, "unexpected argument %q", pos[0])
-	}
-	sc, err := scope(e)
-	if err != nil {
-		return usageError(e, fs, "%v", err)
-	}
-	lock, err := lockfile.Read(sc.lock)
-	if err != nil {
-		return fail(e, "outdated: %v", err)
 	}
 	type row struct {
 		Skill     string   `json:"skill"`
@@ -521,8 +517,7 @@ Removes the skill's folders that install wrote (for every agent in its
 lock entry) and its lock entry, nothing else. A folder changed since it
 was installed is kept unless --force.`)
 	force := fs.Bool("force", false, "remove folders changed since they were installed too")
-	scope := scopeFlags(fs)
-	pos, ok, code := parseArgs(fs, args)
+	sc, lock, pos, code, ok := lockCommand(e, fs, scopeFlags(fs), args)
 	if !ok {
 		return code
 	}
@@ -530,14 +525,6 @@ was installed is kept unless --force.`)
 		return usageError(e, fs, "give one skill name")
 	}
 	name := pos[0]
-	sc, err := scope(e)
-	if err != nil {
-		return usageError(e, fs, "%v", err)
-	}
-	lock, err := lockfile.Read(sc.lock)
-	if err != nil {
-		return fail(e, "uninstall: %v", err)
-	}
 	en, ok := lock.Skills[name]
 	if !ok {
 		return fail(e, "uninstall %s: not installed (not in %s)", name, sc.lock)
@@ -573,11 +560,7 @@ was installed is kept unless --force.`)
 
 // listInstalled prints the skills of a lock and the state of their
 // folders, without a server.
-func listInstalled(e *env, sc installScope, asJSON bool) int {
-	lock, err := lockfile.Read(sc.lock)
-	if err != nil {
-		return fail(e, "list: %v", err)
-	}
+func listInstalled(e *env, sc installScope, lock *lockfile.Lock, asJSON bool) int {
 	type row struct {
 		Name    string   `json:"name"`
 		Version int      `json:"version"`
