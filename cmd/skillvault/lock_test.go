@@ -336,3 +336,34 @@ func TestCLIUserLock(t *testing.T) {
 		t.Errorf("uninstall --global left %s or its entry (%v)", target, err)
 	}
 }
+
+// TestCLILockCommandsUsage: the lock commands answer usage mistakes with
+// exit 2 and their synopsis, and a missing lock or entry with a clear
+// failure that writes nothing.
+func TestCLILockCommandsUsage(t *testing.T) {
+	for _, cmd := range []string{"sync", "update", "outdated", "uninstall"} {
+		if code, _, errs := runCLI(t, nil, cmd, "--no-such-flag"); code != exitUsage || !strings.Contains(errs, "Usage: skillvault "+cmd) {
+			t.Errorf("%s --no-such-flag: exit %d\n%s", cmd, code, errs)
+		}
+		if code, _, errs := runCLI(t, nil, cmd, "--help"); code != exitOK || !strings.Contains(errs, "--project") || !strings.Contains(errs, "Examples:") {
+			t.Errorf("%s --help: exit %d\n%s", cmd, code, errs)
+		}
+	}
+	c := newCLI(t, "", "")
+	project := t.TempDir()
+	if r := c.run("sync", "--project", project, "--global"); r.code != exitUsage {
+		t.Errorf("sync --project --global: %v", r)
+	}
+	if r := c.run("sync", "--project", project); r.code != exitFail || !strings.Contains(r.stderr, "no lock file") {
+		t.Errorf("sync without a lock: %v", r)
+	}
+	if r := c.run("uninstall", "pdf-tools", "--project", project); r.code != exitFail || !strings.Contains(r.stderr, "not installed") {
+		t.Errorf("uninstall of a skill not in the lock: %v", r)
+	}
+	if r := c.run("update", "pdf-tools", "--project", project); r.code != exitFail || !strings.Contains(r.stderr, "not installed") {
+		t.Errorf("update of a skill not in the lock: %v", r)
+	}
+	if left := entries(t, project); len(left) != 0 {
+		t.Errorf("failed lock commands wrote %v", left)
+	}
+}

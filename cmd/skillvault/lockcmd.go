@@ -405,7 +405,10 @@ func updateOne(ctx context.Context, e *env, s *session, sc installScope, name st
 	if err != nil {
 		return en, errors.New(describe(err))
 	}
-	if latest.Number == en.Version && latest.Digest == en.ComputedHash {
+	// Never a move back: a newest readable version older than the locked
+	// one (say, the server shows this key only the published one) leaves
+	// the skill alone.
+	if latest.Number <= en.Version {
 		fmt.Fprintf(e.stdout, "up to date  %s version %d\n", name, en.Version)
 		return en, nil
 	}
@@ -481,7 +484,7 @@ the lock file: skill, installed, latest, agents. Pinned skills are marked.`)
 			failed = true
 			continue
 		}
-		if v.Number != en.Version {
+		if v.Number > en.Version {
 			rows = append(rows, row{name, en.Version, v.Number, en.Ref != "", en.Agents})
 		}
 	}
