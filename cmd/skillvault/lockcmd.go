@@ -492,7 +492,7 @@ the lock file: skill, installed, latest, agents. Pinned skills are marked.`)
 	case *asJSON:
 		printJSON(e.stdout, rows)
 	case len(rows) == 0:
-		fmt.Fprintf(e.stderr, "the %d skills in %s are up to date\n", len(lock.Skills), sc.lock)
+		fmt.Fprintf(e.stderr, "every skill in %s is up to date\n", sc.lock)
 	default:
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "SKILL\tINSTALLED\tLATEST\tAGENTS")
