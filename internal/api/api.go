@@ -122,7 +122,8 @@ func (api *API) Register(mux *http.ServeMux) {
 // Authenticate turns the request's bearer key into an Actor; interfaces
 // other than REST (MCP, discovery) use it too.
 func (api *API) Authenticate(r *http.Request, source string) (service.Actor, error) {
-	meta := service.RequestMeta{RequestID: RequestID(r.Context()), RemoteAddr: r.RemoteAddr, UserAgent: r.UserAgent(), Source: source}
+	meta := service.RequestMeta{RequestID: RequestID(r.Context()), RemoteAddr: r.RemoteAddr, UserAgent: r.UserAgent(), Source: source,
+		Resource: Origin(r) + r.URL.Path}
 	h := r.Header.Get("Authorization")
 	secret, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || secret == "" {

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -88,12 +87,16 @@ func Handler(svc *service.Service, opt HTTPOptions) http.Handler {
 			return
 		}
 		if opt.Allow != nil {
-			if ok, wait := opt.Allow(a.KeyID); !ok {
+			if ok, wait := opt.Allow(a.CredentialID()); !ok {
 				w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 				problem(w, r, http.StatusTooManyRequests, "/problems/rate-limited", "Too many requests",
 					"this API key is over its rate limit; retry after the Retry-After delay")
 				return
 			}
+		}
+		if need := missingScope(r, a); need != "" {
+			refuseScope(w, r, need)
+			return
 		}
 		if r.Method == http.MethodGet {
 			// A GET opens the session's event stream, which lives longer than
@@ -108,6 +111,9 @@ func Handler(svc *service.Service, opt HTTPOptions) http.Handler {
 func sessionOwner(a service.Actor) string {
 	if a.KeyID != uuid.Nil {
 		return "key:" + a.KeyID.String()
+	}
+	if a.GrantID != uuid.Nil {
+		return "grant:" + a.GrantID.String()
 	}
 	return "user:" + a.TenantID.String() + "/" + a.UserID.String()
 }
@@ -154,24 +160,19 @@ func problem(w http.ResponseWriter, r *http.Request, status int, typ, title, det
 }
 
 // origin is the scheme and host the client used.
-func origin(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
+func origin(r *http.Request) string { return api.Origin(r) }
 
 func metadataURL(r *http.Request) string { return origin(r) + MetadataPath }
 
 // MetadataHandler serves the OAuth 2.0 protected-resource metadata (RFC
-// 9728) of the MCP endpoint at the host asked. Skillvault has no OAuth
-// authorization server: clients send an API key as the bearer token, so
-// the metadata names the resource, its scopes and the header method only.
+// 9728) of the MCP endpoint at the host asked. The authorization server is
+// Skillvault itself at the same host (internal/oauth); API keys work as
+// bearer tokens too.
 func MetadataHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		md := &oauthex.ProtectedResourceMetadata{
 			Resource:               origin(r) + Path,
+			AuthorizationServers:   []string{origin(r)},
 			ScopesSupported:        []string{"read", "write"},
 			BearerMethodsSupported: []string{"header"},
 			ResourceName:           "Skillvault MCP server",

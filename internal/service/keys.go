@@ -193,15 +193,23 @@ func (s *Service) RevokeKey(ctx context.Context, a Actor, id uuid.UUID) (store.A
 // caller, for the audit trail.
 type RequestMeta struct {
 	RequestID, RemoteAddr, UserAgent, Source string
+	// Resource is the canonical URI the request is for (scheme, host and
+	// path): an OAuth access token is accepted only where it equals the
+	// token's audience (RFC 8707).
+	Resource string
 }
 
 // ErrBadCredentials is the one answer to every authentication failure:
 // an unknown, revoked, expired or foreign key all look the same.
 var ErrBadCredentials = &Error{Kind: Unauthenticated, Msg: "invalid or expired API key"}
 
-// Authenticate turns an API key into an Actor. Failures are audited: in
-// the key's tenant when the key exists, tenant-less otherwise.
+// Authenticate turns an API key, or an OAuth access token for the
+// resource m names, into an Actor. Failures are audited: in the
+// credential's tenant when it exists, tenant-less otherwise.
 func (s *Service) Authenticate(ctx context.Context, secret string, m RequestMeta) (Actor, error) {
+	if strings.HasPrefix(secret, AccessTokenPrefix) {
+		return s.authenticateOAuth(ctx, secret, m)
+	}
 	a := Actor{Source: m.Source, RequestID: m.RequestID, RemoteAddr: m.RemoteAddr, UserAgent: m.UserAgent}
 	if !strings.HasPrefix(secret, KeyPrefix) || len(secret) > 100 {
 		s.auditGlobal(ctx, m, "auth.key_failure", map[string]any{"reason": "malformed"})
