@@ -74,7 +74,7 @@ try {
   if (cb.state !== store.state) throw new Error('state mismatch');
   if (!cb.code) throw new Error('no code: ' + JSON.stringify(cb));
   result = await auth(provider, { serverUrl: mcpURL, authorizationCode: cb.code });
-  out({ step: 'authorized', result, client_id: store.client.client_id, scope: store.tokens.scope, has_refresh: !!store.tokens.refresh_token });
+  out({ step: 'authorized', auth: result, client_id: store.client.client_id, scope: store.tokens.scope, has_refresh: !!store.tokens.refresh_token });
 
   const client = new Client({ name: 'sdk-oauth-test', version: '1.0.0' });
   await client.connect(new StreamableHTTPClientTransport(new URL(mcpURL), { authProvider: provider }));
@@ -98,7 +98,7 @@ try {
   await again.connect(new StreamableHTTPClientTransport(new URL(mcpURL), { authProvider: provider }));
   const call2 = await again.callTool({ name: 'list_skills', arguments: {} });
   await again.close();
-  out({ step: 'refreshed', result, rotated: before !== store.tokens.refresh_token, isError: !!call2.isError });
+  out({ step: 'refreshed', auth: result, rotated: before !== store.tokens.refresh_token, isError: !!call2.isError });
 
   // The test revokes the grant on the keys page, then says so.
   out({ step: 'waiting' });
