@@ -133,7 +133,7 @@ func refuse(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error)
 		msg := "send Authorization: Bearer <API key>; create a key in Skillvault (skillvault key create, or the web UI)"
 		params := `resource_metadata="` + metadataURL(r) + `"`
 		if r.Header.Get("Authorization") != "" {
-			msg = "the API key is invalid, expired or revoked, or belongs to another tenant than this host"
+			msg = "the API key or OAuth access token is invalid, expired or revoked, or belongs to another tenant than this host"
 			params += `, error="invalid_token"`
 		}
 		w.Header().Set("WWW-Authenticate", "Bearer "+params)

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/google/uuid"
+
 	"github.com/skillvault/skillvault/internal/service"
 )
 
@@ -25,9 +27,11 @@ var toolScopes = map[string]string{
 const maxPeek = 1 << 20
 
 // missingScope returns the scope a JSON-RPC tools/call in r's body needs
-// and a lacks, or "". The body is restored for the transport.
+// and a lacks, or "". The body is restored for the transport. Only OAuth
+// callers are challenged: they can ask the person for more (step-up); an
+// API key cannot, and keeps getting the tool's own "forbidden" answer.
 func missingScope(r *http.Request, a service.Actor) string {
-	if r.Method != http.MethodPost || r.Body == nil {
+	if a.GrantID == uuid.Nil || r.Method != http.MethodPost || r.Body == nil {
 		return ""
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, maxPeek))

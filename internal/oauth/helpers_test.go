@@ -14,8 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/skillvault/skillvault/internal/dbtest"
 	"github.com/skillvault/skillvault/internal/service"
 	"github.com/skillvault/skillvault/internal/testserver"
 	"github.com/skillvault/skillvault/internal/web"
@@ -209,11 +208,7 @@ func (e *env) mcp(base, token string) *resp {
 func (e *env) sql(q string, args ...any) int64 {
 	e.t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, e.ts.Env.AdminURL)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := dbtest.Connect(e.t, e.ts.Env.AdminURL)
 	if strings.HasPrefix(strings.ToUpper(q), "SELECT") {
 		var n int64
 		if err := conn.QueryRow(ctx, q, args...).Scan(&n); err != nil {

@@ -263,19 +263,26 @@ func (s *Service) Authenticate(ctx context.Context, secret string, m RequestMeta
 // touchKey updates last_used_at at most once a minute per key and process,
 // so reads do not write on every request.
 func (s *Service) touchKey(ctx context.Context, a Actor) {
-	s.touchMu.Lock()
-	last, ok := s.touched[a.KeyID]
-	now := time.Now()
-	if ok && now.Sub(last) < time.Minute {
-		s.touchMu.Unlock()
+	if !s.touchDue(a.KeyID) {
 		return
 	}
-	s.touched[a.KeyID] = now
-	s.touchMu.Unlock()
 	err := s.db.Write(ctx, a.scope(), func(q database.Q) error { return store.TouchKey(ctx, q, a.KeyID) })
 	if err != nil {
 		s.log.Warn("could not record key use", "key", a.KeyID, "err", err)
 	}
+}
+
+// touchDue reports whether a credential's last use should be written now:
+// at most once a minute per credential and process.
+func (s *Service) touchDue(id uuid.UUID) bool {
+	s.touchMu.Lock()
+	defer s.touchMu.Unlock()
+	now := time.Now()
+	if last, ok := s.touched[id]; ok && now.Sub(last) < time.Minute {
+		return false
+	}
+	s.touched[id] = now
+	return true
 }
 
 func (s *Service) auditGlobal(ctx context.Context, m RequestMeta, action string, details map[string]any) {

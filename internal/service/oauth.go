@@ -543,15 +543,9 @@ func (s *Service) authenticateOAuth(ctx context.Context, secret string, m Reques
 
 // touchGrant records a grant's use at most once a minute per process.
 func (s *Service) touchGrant(ctx context.Context, a Actor) {
-	s.touchMu.Lock()
-	last, ok := s.touched[a.GrantID]
-	now := time.Now()
-	if ok && now.Sub(last) < time.Minute {
-		s.touchMu.Unlock()
+	if !s.touchDue(a.GrantID) {
 		return
 	}
-	s.touched[a.GrantID] = now
-	s.touchMu.Unlock()
 	err := s.db.Write(ctx, a.scope(), func(q database.Q) error { return store.TouchOAuthGrant(ctx, q, a.GrantID) })
 	if err != nil {
 		s.log.Warn("could not record grant use", "grant", a.GrantID, "err", err)
