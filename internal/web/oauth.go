@@ -47,11 +47,12 @@ func (wb *Web) authorizePage(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 }
 
 func (wb *Web) authorizeDecision(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	decision := r.PostFormValue("decision") // parses the form of either encoding
 	req := authorizationRequest(r.PostForm)
 	if _, err := wb.svc.ResolveStoredClient(r.Context(), c.A, req.ClientID, req.RedirectURI); err != nil {
 		return wb.clientProblem(w, r, c, err)
 	}
-	if r.PostFormValue("decision") != "approve" {
+	if decision != "approve" {
 		wb.svc.AuditConsentDenied(r.Context(), c.A, req.ClientID)
 		redirectResult(w, r, req, url.Values{"error": {"access_denied"}, "error_description": {"the person declined"}})
 		return nil
