@@ -186,7 +186,7 @@ func consentClient(c store.OAuthClient, redirectURI string) ConsentClient {
 // CheckAuthorization validates the parts of an authorization request that
 // are answered by redirecting to the client (the client and redirect URI
 // are checked already) and returns the scopes to ask the person for: the
-// requested ones, or every scope the role allows when none are asked.
+// requested ones, or read and write when none are asked.
 // Scopes above the person's role are refused, not trimmed. hostResource
 // is the MCP server of the host the request came to: the only resource a
 // token issued there may be for.
@@ -226,7 +226,8 @@ func grantableScopes(role, scope string) ([]string, *OAuthError) {
 		out = append(out, sc)
 	}
 	if len(out) == 0 {
-		out = slices.Clone(allowed)
+		// Nothing asked: read and write, never admin unasked.
+		out = withinRole([]string{"read", "write"}, role)
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
