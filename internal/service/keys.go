@@ -248,16 +248,22 @@ func (s *Service) Authenticate(ctx context.Context, secret string, m RequestMeta
 		s.AuditDenied(ctx, a, "auth.key_failure", "api_key", rec.KeyID.String(), map[string]any{"reason": reason})
 		return Actor{}, ErrBadCredentials
 	}
-	// A key never exceeds its user's current role.
-	a.Scopes = slices.DeleteFunc(slices.Clone(a.Scopes), func(sc string) bool { return !slices.Contains(roleScopes(a.Role), sc) })
-	// Nor does it exceed its own scopes: an admin's key without the admin
-	// scope acts as a member, so it neither administers nor sees or edits
-	// other users' private skills (which go by role, down to the SQL).
+	a = clampToRole(a)
+	s.touchKey(ctx, a)
+	return a, nil
+}
+
+// clampToRole makes a credential's Actor no more than its user's current
+// role (a key or token never exceeds it) nor than its own scopes: an
+// admin's credential without the admin scope acts as a member, so it
+// neither administers nor sees or edits other users' private skills
+// (which go by role, down to the SQL).
+func clampToRole(a Actor) Actor {
+	a.Scopes = withinRole(a.Scopes, a.Role)
 	if a.Role == "admin" && !a.can("admin") {
 		a.Role = "member"
 	}
-	s.touchKey(ctx, a)
-	return a, nil
+	return a
 }
 
 // touchKey updates last_used_at at most once a minute per key and process,

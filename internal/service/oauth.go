@@ -534,10 +534,8 @@ func (s *Service) authenticateOAuth(ctx context.Context, secret string, m Reques
 		s.AuditDenied(ctx, a, "auth.oauth_failure", "oauth_grant", rec.GrantID.String(), map[string]any{"reason": reason, "resource": m.Resource})
 		return Actor{}, ErrBadCredentials
 	}
-	a.Scopes = withinRole(rec.Scopes, a.Role)
-	if a.Role == "admin" && !a.can("admin") {
-		a.Role = "member"
-	}
+	a.Scopes = rec.Scopes
+	a = clampToRole(a)
 	s.touchGrant(ctx, a)
 	return a, nil
 }
