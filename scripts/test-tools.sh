@@ -27,4 +27,5 @@ tool() {
 
 tool skills skills@1.5.18                                 # the skills CLI (discovery interop)
 tool inspector @modelcontextprotocol/inspector@2.12.0     # MCP Inspector CLI (Skills extension)
+tool mcp-sdk @modelcontextprotocol/sdk@1.32.2              # MCP TypeScript SDK client (OAuth flow)
 exit $status

@@ -19,6 +19,7 @@ import (
 	"github.com/skillvault/skillvault/internal/database"
 	"github.com/skillvault/skillvault/internal/discovery"
 	"github.com/skillvault/skillvault/internal/mcpserver"
+	"github.com/skillvault/skillvault/internal/oauth"
 	"github.com/skillvault/skillvault/internal/server"
 	"github.com/skillvault/skillvault/internal/service"
 	"github.com/skillvault/skillvault/internal/web"
@@ -128,6 +129,9 @@ func serve(ctx context.Context, e *env, args []string) int {
 		Allow:        srv.API.Allow,
 		Logger:       e.log,
 	})
+	// OAuth for MCP clients: metadata, token, registration, revocation
+	// (the consent page is the web UI's /oauth/authorize).
+	oauth.Register(srv.Mux, svc, oauth.Options{Logger: e.log, HostTenant: srv.HostTenant})
 	// The web UI registers "/" as its catch-all: it goes last.
 	web.New(svc, web.Config{
 		Logger:     e.log,
