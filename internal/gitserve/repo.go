@@ -82,15 +82,22 @@ func writeStream(ctx context.Context, w io.Writer, v service.GitView, read readF
 		}
 	}
 	var head []shown
+	var parents []int
 	for _, sk := range v.Skills {
+		var last int
 		for _, ver := range sk.Versions {
 			one := []shown{{sk, ver}}
-			s.commit(fmt.Sprintf("refs/tags/%s/v%d", sk.Name, ver.Number), ver.CreatedAt,
-				fmt.Sprintf("%s version %d\n", sk.Name, ver.Number), v, one)
+			last = s.commit(fmt.Sprintf("refs/tags/%s/v%d", sk.Name, ver.Number), ver.CreatedAt,
+				fmt.Sprintf("%s version %d\n", sk.Name, ver.Number), v, one, nil)
 		}
 		head = append(head, shown{sk, sk.Published()})
+		parents = append(parents, last)
 	}
-	s.commit("refs/heads/main", newest(v), fmt.Sprintf("Skills of %s: %d published\n", v.TenantName, len(head)), v, head)
+	// main's parents are the tags of the published versions: a client that
+	// fetched an earlier view has the unchanged ones, so git sends only
+	// what is new (a tree shared with a commit the client has counts only
+	// when that commit is an ancestor of what is fetched).
+	s.commit("refs/heads/main", newest(v), fmt.Sprintf("Skills of %s: %d published\n", v.TenantName, len(head)), v, head, parents)
 	s.printf("done\n")
 	return s.err()
 }
@@ -166,11 +173,23 @@ func (s *stream) skillFiles(version uuid.UUID, files []bundle.File) {
 
 // commit writes a root commit on ref holding the skills at their versions,
 // the marketplace and the README.
-func (s *stream) commit(ref string, when time.Time, msg string, v service.GitView, skills []shown) {
+func (s *stream) commit(ref string, when time.Time, msg string, v service.GitView, skills []shown, parents []int) int {
 	// Blobs go before the commit command, which may not contain them.
 	market, doc := s.blob(marketplaceJSON(v, skills)), s.blob(readme(v, skills))
 	date := fmt.Sprintf("%d +0000", when.Unix())
-	s.printf("commit %s\nauthor %s %s\ncommitter %s %s\ndata %d\n%s", ref, ident, date, ident, date, len(msg), msg)
+	s.marks++
+	mark := s.marks
+	s.printf("commit %s\nmark :%d\nauthor %s %s\ncommitter %s %s\ndata %d\n%s", ref, mark, ident, date, ident, date, len(msg), msg)
+	for i, p := range parents {
+		if i == 0 {
+			s.printf("from :%d\n", p)
+		} else {
+			s.printf("merge :%d\n", p)
+		}
+	}
+	if len(parents) > 0 {
+		s.printf("deleteall\n") // the tree is what follows, not the first parent's
+	}
 	s.printf("M 100644 :%d %s\n", market, quote(marketplaceFile))
 	s.printf("M 100644 :%d %s\n", doc, quote(readmeFile))
 	for _, sh := range skills {
@@ -179,6 +198,7 @@ func (s *stream) commit(ref string, when time.Time, msg string, v service.GitVie
 		}
 	}
 	s.printf("\n")
+	return mark
 }
 
 // gitPath reports whether a bundle path has a segment git reserves.
