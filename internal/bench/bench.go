@@ -34,10 +34,11 @@ const (
 	ScenarioTenants   = "tenants"
 	ScenarioSearch    = "search"
 	ScenarioColdStart = "coldstart"
+	ScenarioGit       = "git"
 )
 
 // AllScenarios is every scenario, in the order they run.
-var AllScenarios = []string{ScenarioTenants, ScenarioScope, ScenarioAPI, ScenarioIngest, ScenarioSearch, ScenarioColdStart}
+var AllScenarios = []string{ScenarioTenants, ScenarioScope, ScenarioAPI, ScenarioIngest, ScenarioSearch, ScenarioColdStart, ScenarioGit}
 
 // Config is one benchmark run.
 type Config struct {

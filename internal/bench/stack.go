@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/skillvault/skillvault/internal/database"
+	"github.com/skillvault/skillvault/internal/gitserve"
 	"github.com/skillvault/skillvault/internal/server"
 	"github.com/skillvault/skillvault/internal/service"
 )
@@ -43,9 +45,20 @@ func startStack(ctx context.Context, d Database) (*stack, error) {
 	}
 	svc := service.New(db, service.Options{})
 	// The per-key rate limit would measure itself, not the server.
-	srv := server.New(svc, server.Config{RateLimit: 1e9})
+	srv := server.New(svc, server.Config{RateLimit: 1e9, BaseDomain: gitHostDomain})
+	git, err := gitserve.Register(srv.Mux, svc, gitserve.Options{
+		Auth:       func(r *http.Request) (service.Actor, error) { return srv.API.Authenticate(r, "git") },
+		HostTenant: srv.HostTenant,
+		Allow:      srv.API.Allow,
+	})
+	if err != nil {
+		owner.Close()
+		db.Close()
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		git.Close()
 		owner.Close()
 		db.Close()
 		return nil, err
@@ -59,6 +72,7 @@ func startStack(ctx context.Context, d Database) (*stack, error) {
 		cancel()
 		<-done
 		svc.Wait()
+		git.Close()
 		owner.Close()
 		db.Close()
 	}

@@ -8,6 +8,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,14 +45,15 @@ func build(ctx context.Context, git, dir string, v service.GitView, read readFil
 	if err := run(ctx, git, dir, nil, "config", "http.receivepack", "false"); err != nil {
 		return err
 	}
+	marks := filepath.Join(dir, "skillvault-marks")
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, git, dir, pr, "fast-import", "--quiet", "--done")
+		err := run(ctx, git, dir, pr, "fast-import", "--quiet", "--done", "--export-marks="+marks)
 		pr.CloseWithError(err) // unblocks the writer when fast-import fails
 		done <- err
 	}()
-	err := writeStream(ctx, pw, v, read)
+	tags, err := writeStream(ctx, pw, v, read)
 	pw.CloseWithError(err)
 	if ferr := <-done; err == nil {
 		err = ferr
@@ -57,13 +61,53 @@ func build(ctx context.Context, git, dir string, v service.GitView, read readFil
 	if err != nil {
 		return err
 	}
-	// Thousands of tags are read faster from one file than as loose refs.
-	return run(ctx, git, dir, nil, "pack-refs", "--all")
+	return writeTags(dir, marks, tags)
+}
+
+// scratchRef is the ref fast-import commits the tags on, one after the
+// other; writeTags removes it.
+const scratchRef = "refs/skillvault/scratch"
+
+// tag is a tag to write and the mark of its commit.
+type tag struct {
+	ref  string
+	mark int
+}
+
+// writeTags writes the tags as one packed-refs file. fast-import would
+// write each as a file of its own, and creating (then packing) thousands
+// of small files is what made a large tenant's repository slow to build.
+func writeTags(dir, marksFile string, tags []tag) error {
+	data, err := os.ReadFile(marksFile)
+	if err != nil {
+		return fmt.Errorf("git marks: %w", err)
+	}
+	ids := map[string]string{} // ":mark" → object id
+	for _, line := range strings.Split(string(data), "\n") {
+		if m, id, ok := strings.Cut(line, " "); ok {
+			ids[m] = id
+		}
+	}
+	slices.SortFunc(tags, func(a, b tag) int { return strings.Compare(a.ref, b.ref) })
+	var b strings.Builder
+	b.WriteString("# pack-refs with: peeled fully-peeled sorted \n")
+	for _, t := range tags {
+		id, ok := ids[":"+strconv.Itoa(t.mark)]
+		if !ok {
+			return fmt.Errorf("git marks: no commit for %s", t.ref)
+		}
+		b.WriteString(id + " " + t.ref + "\n")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "packed-refs"), []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("git tags: %w", err)
+	}
+	os.Remove(marksFile)
+	return os.RemoveAll(filepath.Join(dir, filepath.FromSlash(scratchRef), ".."))
 }
 
 // writeStream writes the fast-import stream of view v: every file once as
 // a blob, then a commit per tag and the commit of main.
-func writeStream(ctx context.Context, w io.Writer, v service.GitView, read readFiles) error {
+func writeStream(ctx context.Context, w io.Writer, v service.GitView, read readFiles) ([]tag, error) {
 	s := &stream{w: bufio.NewWriterSize(w, 1<<16), blobs: map[[32]byte]int{}, trees: map[uuid.UUID][]entry{}}
 	var ids []uuid.UUID
 	for _, sk := range v.Skills {
@@ -75,7 +119,7 @@ func writeStream(ctx context.Context, w io.Writer, v service.GitView, read readF
 		batch := ids[start:min(start+filesBatch, len(ids))]
 		files, err := read(ctx, batch)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, id := range batch {
 			s.skillFiles(id, files[id])
@@ -83,12 +127,14 @@ func writeStream(ctx context.Context, w io.Writer, v service.GitView, read readF
 	}
 	var head []shown
 	var parents []int
+	var tags []tag
 	for _, sk := range v.Skills {
 		var last int
 		for _, ver := range sk.Versions {
 			one := []shown{{sk, ver}}
-			last = s.commit(fmt.Sprintf("refs/tags/%s/v%d", sk.Name, ver.Number), ver.CreatedAt,
-				fmt.Sprintf("%s version %d\n", sk.Name, ver.Number), v, one, nil)
+			s.printf("reset %s\n", scratchRef) // the next commit is a root commit
+			last = s.commit(scratchRef, ver.CreatedAt, fmt.Sprintf("%s version %d\n", sk.Name, ver.Number), v, one, nil)
+			tags = append(tags, tag{fmt.Sprintf("refs/tags/%s/v%d", sk.Name, ver.Number), last})
 		}
 		head = append(head, shown{sk, sk.Published()})
 		parents = append(parents, last)
@@ -99,7 +145,7 @@ func writeStream(ctx context.Context, w io.Writer, v service.GitView, read readF
 	// when that commit is an ancestor of what is fetched).
 	s.commit("refs/heads/main", newest(v), fmt.Sprintf("Skills of %s: %d published\n", v.TenantName, len(head)), v, head, parents)
 	s.printf("done\n")
-	return s.err()
+	return tags, s.err()
 }
 
 // newest is the newest publish time of the view's skills: main's commit
