@@ -16,6 +16,7 @@ import (
 	"github.com/skillvault/skillvault/internal/bundle"
 	"github.com/skillvault/skillvault/internal/service"
 	"github.com/skillvault/skillvault/internal/testserver"
+	"github.com/skillvault/skillvault/internal/web"
 )
 
 const baseDomain = "skills.test"
@@ -26,7 +27,12 @@ func start(t *testing.T) *testserver.Server {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Fatalf("git is required (Debian package git): %v", err)
 	}
-	return testserver.Start(t, testserver.Options{BaseDomain: baseDomain, Mount: testserver.MountGit})
+	// The web UI is mounted too, as serve mounts it: its "/" catch-all and
+	// CSRF guard must leave git's POSTs alone.
+	return testserver.Start(t, testserver.Options{BaseDomain: baseDomain, Mount: func(s *testserver.Server) {
+		testserver.MountGit(s)
+		web.New(s.Svc, web.Config{HostTenant: s.Srv.HostTenant}).Register(s.Srv.Mux)
+	}})
 }
 
 func adminOf(tn *testserver.Tenant) service.Actor {
