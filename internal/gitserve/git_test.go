@@ -3,6 +3,7 @@ package gitserve_test
 import (
 	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -80,6 +81,16 @@ func TestGitClone(t *testing.T) {
 			t.Errorf("protocol %s: shallow clone at %s; full clone at %s (commits must be deterministic)", proto, got, head)
 		}
 		sameFiles(t, filepath.Join(sh, "skills", "pdf-tools"), skillFiles("pdf-tools", 2))
+	}
+
+	// The protocol asked for is the one spoken.
+	for proto, want := range map[string]string{"2": "version 2", "1": "version 1"} {
+		c.env = append(c.env, "GIT_TRACE_PACKET=1")
+		trace := c.run(full, "git", "-c", "protocol.version="+proto, "ls-remote", "origin")
+		c.env = c.env[:len(c.env)-1]
+		if !regexp.MustCompile(`packet: +git< ` + want + `\n`).MatchString(trace) {
+			t.Errorf("protocol.version=%s: the server did not answer %q:\n%.2000s", proto, want, trace)
+		}
 	}
 
 	// Unchanged registry: a fetch transfers nothing.
