@@ -15,7 +15,8 @@ import (
 // first start's admin key clones the default tenant's repository with the
 // real git client (an empty registry still has its marketplace and
 // README), git fsck --strict finds nothing, the repository is generated in
-// SKILLVAULT_GIT_CACHE_DIR, and a push is refused.
+// SKILLVAULT_GIT_CACHE_DIR (what an earlier run left there is removed),
+// and a push is refused.
 func TestServeGitEndpoint(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a PostgreSQL cluster")
@@ -29,6 +30,15 @@ func TestServeGitEndpoint(t *testing.T) {
 	}
 	os.Chmod(home, 0o755)
 	cacheDir := t.TempDir()
+	// What an earlier run left is removed at start; other files are kept.
+	stale := filepath.Join(cacheDir, "3f0c8a52-6f53-4d9b-9a51-1d2b4c0e7a10", "old.git")
+	if err := os.MkdirAll(stale, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	keep := filepath.Join(cacheDir, "notes.txt")
+	if err := os.WriteFile(keep, []byte("mine\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	envv := map[string]string{"SKILLVAULT_HOME": filepath.Join(home, "h"), "SKILLVAULT_FAST_DB": "1", "SKILLVAULT_GIT_CACHE_DIR": cacheDir}
 	t.Cleanup(func() { runCLI(t, envv, "db", "stop"); os.RemoveAll(home) })
 
@@ -78,6 +88,9 @@ func TestServeGitEndpoint(t *testing.T) {
 	}
 	if repos, _ := filepath.Glob(filepath.Join(cacheDir, "*", "*.git")); len(repos) != 1 {
 		t.Errorf("SKILLVAULT_GIT_CACHE_DIR holds %v; want the one generated repository", repos)
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Errorf("a file of the operator's in the cache folder was removed: %v", err)
 	}
 	git(clone, "commit", "--quiet", "--allow-empty", "-m", "x")
 	if o, err := git(clone, "push", "origin", "HEAD:main"); err == nil || !strings.Contains(o, "read-only") {

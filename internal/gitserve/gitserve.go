@@ -120,9 +120,26 @@ func New(svc *service.Service, opt Options) (*Handler, error) {
 			return nil, fmt.Errorf("git cache folder: %w", err)
 		}
 		dir, h.tempDir = d, true
+	} else {
+		removeStale(dir)
 	}
 	h.cache = &cache{root: dir, max: opt.MaxRepos, entries: map[string]*cached{}}
 	return h, nil
+}
+
+// removeStale removes the repositories an earlier process left in dir
+// (folders named by a tenant id): nothing remembers them, so nothing would
+// ever remove them. Anything else in dir is left alone.
+func removeStale(dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return // created when the first repository is
+	}
+	for _, e := range ents {
+		if _, err := uuid.Parse(e.Name()); err == nil && e.IsDir() {
+			os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // Close removes the generated repositories when their folder is temporary.
