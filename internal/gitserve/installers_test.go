@@ -52,13 +52,14 @@ func findSkill(t *testing.T, root, name string) string {
 // installerTenant is a tenant whose public discovery is off, with a
 // private skill of the member and a tenant-wide one, and a client whose
 // git credential store holds the member's key.
-func installerTenant(t *testing.T) (*client, string) {
+func installerTenant(t *testing.T) (*client, string, func(n int)) {
 	s := start(t)
 	acme := s.Tenant("acme")
 	create(t, s, memberOf(acme), "member-notes", "private", true)
 	create(t, s, adminOf(acme), "pdf-tools", "tenant", true)
 	create(t, s, adminOf(acme), "admin-secret", "private", true)
-	return newClient(t, s, map[string]string{"acme": acme.Member.Key}), repoURL(s, "acme", "/git/skills.git")
+	publish := func(n int) { addVersion(t, s, memberOf(acme), "member-notes", n) }
+	return newClient(t, s, map[string]string{"acme": acme.Member.Key}), repoURL(s, "acme", "/git/skills.git"), publish
 }
 
 // TestSkillsCLIInstallsFromGit runs the real `skills` CLI (npm skills@1.5.18):
@@ -66,7 +67,7 @@ func installerTenant(t *testing.T) (*client, string) {
 // credentials from a credential store in a temporary HOME, byte-identical.
 func TestSkillsCLIInstallsFromGit(t *testing.T) {
 	bin := cli(t, "SKILLVAULT_SKILLS_CLI", "skills@1.5.18")
-	c, url := installerTenant(t)
+	c, url, _ := installerTenant(t)
 	project := t.TempDir()
 	list := c.run(project, bin, "add", url, "--list")
 	if !strings.Contains(list, "member-notes") || !strings.Contains(list, "pdf-tools") || strings.Contains(list, "admin-secret") {
@@ -82,10 +83,12 @@ func TestSkillsCLIInstallsFromGit(t *testing.T) {
 
 // TestClaudeInstallsFromGit runs the real Claude Code CLI (npm
 // @anthropic-ai/claude-code): it adds the repository as a plugin
-// marketplace and installs a private skill's plugin, byte-identical.
+// marketplace and installs a private skill's plugin, byte-identical; a new
+// version reaches it through `claude plugin marketplace update` and
+// `claude plugin update`.
 func TestClaudeInstallsFromGit(t *testing.T) {
 	bin := cli(t, "SKILLVAULT_CLAUDE_CLI", "@anthropic-ai/claude-code")
-	c, url := installerTenant(t)
+	c, url, publish := installerTenant(t)
 	project := t.TempDir()
 	c.run(project, bin, "plugin", "marketplace", "add", url)
 	c.run(project, bin, "plugin", "install", "member-notes@acme")
@@ -107,5 +110,14 @@ func TestClaudeInstallsFromGit(t *testing.T) {
 	list := c.run(project, bin, "plugin", "list")
 	if !strings.Contains(list, "member-notes") {
 		t.Errorf("claude plugin list:\n%s", list)
+	}
+
+	// A new version reaches the agent through its own update commands.
+	publish(2)
+	c.run(project, bin, "plugin", "marketplace", "update", "acme")
+	out := c.run(project, bin, "plugin", "update", "member-notes@acme")
+	sameFiles(t, filepath.Join(c.home, ".claude", "plugins", "cache", "acme", "member-notes", "2.0.0"), skillFiles("member-notes", 2))
+	if t.Failed() {
+		t.Logf("claude plugin update:\n%s", out)
 	}
 }
