@@ -31,7 +31,7 @@ var notPages = map[string]bool{
 }
 
 // pagesEnv is a tenant with content on every page: skills of each status
-// and visibility, a skill with two versions whose lines are long, a key
+// (published, in review, draft) and visibility, a skill with two versions whose lines are long, a key
 // and audit entries.
 func pagesEnv(t *testing.T) (*env, *tenant) {
 	t.Helper()
@@ -51,7 +51,15 @@ func pagesEnv(t *testing.T) (*env, *tenant) {
 		t.Fatal(err)
 	}
 	e.publishFiles(a, a.Member, "member", map[string]string{"SKILL.md": "---\nname: secret-notes\ndescription: Only mine.\n---\n# Secret notes\n"}, service.PublishOptions{Visibility: "private"})
-	e.publishFiles(a, a.Member, "member", map[string]string{"SKILL.md": "---\nname: rough-draft\ndescription: Not done yet.\n---\n# Rough draft\n"}, service.PublishOptions{Visibility: "tenant", Publish: false})
+	on := true
+	if _, err := e.TS.Svc.UpdateSettings(ctx, a.actor(a.Admin, "admin"), service.SettingsPatch{RequireReview: &on}); err != nil {
+		t.Fatal(err)
+	}
+	e.publishFiles(a, a.Member, "member", map[string]string{"SKILL.md": "---\nname: awaiting-review\ndescription: Waits for an admin.\n---\n# Awaiting review\n"}, service.PublishOptions{Visibility: "tenant"})
+	draft := []bundle.File{{Path: "SKILL.md", Data: []byte("---\nname: rough-draft\ndescription: Not done yet.\n---\n# Rough draft\n")}}
+	if _, err := e.TS.Svc.CreateSkill(ctx, m, draft, service.PublishOptions{Visibility: "tenant"}); err != nil {
+		t.Fatal(err)
+	}
 	return e, a
 }
 
@@ -74,7 +82,7 @@ func uiPages(t *testing.T, e *env, a *tenant) []uiPage {
 		"GET /login/{token}":                 {e.loginLink(a, a.Member)},
 		"GET /{$}":                           {"/"},
 		"GET /search":                        {"/search?q=migration", "/search"},
-		"GET /skills/{name}":                 {"/skills/sql-migration-review", "/skills/wide-lines", "/skills/secret-notes", "/skills/rough-draft"},
+		"GET /skills/{name}":                 {"/skills/sql-migration-review", "/skills/wide-lines", "/skills/secret-notes", "/skills/rough-draft", "/skills/awaiting-review"},
 		"GET /skills/{name}/files/{path...}": {"/skills/sql-migration-review/files/SKILL.md", "/skills/sql-migration-review/files/scripts/find_risky_ddl.py"},
 		"GET /skills/{name}/versions":        {"/skills/wide-lines/versions"},
 		"GET /skills/{name}/diff":            {"/skills/wide-lines/diff?from=1&to=2"},
@@ -120,7 +128,19 @@ const layoutJS = `(() => {
   const W = window.innerWidth, out = [];
   const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '');
   if (document.documentElement.scrollWidth > W) out.push('the page is ' + document.documentElement.scrollWidth + 'px wide');
-  const scrolls = el => { for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) { const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll' || o === 'hidden') return p; } return null; };
+  // scrolls is the element's nearest ancestor that clips it; an absolutely
+  // positioned element escapes every clipping box inside its containing block.
+  const out_of_flow = pos => pos === 'absolute' || pos === 'fixed';
+  const scrolls = el => {
+    let free = out_of_flow(getComputedStyle(el).position);
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      const cs = getComputedStyle(p);
+      if (free && cs.position === 'static') continue;
+      if (cs.overflowX === 'auto' || cs.overflowX === 'scroll' || cs.overflowX === 'hidden') return p;
+      if (free) free = out_of_flow(cs.position);
+    }
+    return null;
+  };
   for (const el of document.querySelectorAll('body *')) {
     const r = el.getBoundingClientRect();
     if (r.width === 0 || r.height === 0 || r.right <= W + 0.5) continue;
@@ -154,7 +174,7 @@ func TestPhoneLayout(t *testing.T) {
 	e, a := pagesEnv(t)
 	pages := uiPages(t, e, a)
 	b := e.tab(t, 390)
-	check := func(p uiPage) {
+	check := func(i int, p uiPage) {
 		t.Helper()
 		b.open(p.Path)
 		b.do(chromedp.WaitReady("footer"))
@@ -165,18 +185,18 @@ func TestPhoneLayout(t *testing.T) {
 		if len(problems) > 0 {
 			t.Errorf("%s at 390 px: %s", p.Path, strings.Join(problems, "; "))
 		}
-		b.shot("phone" + strings.NewReplacer("/", "_", "?", "_", "&", "_", "=", "_").Replace(p.Path))
+		b.shot(fmt.Sprintf("phone-%02d%s", i, strings.NewReplacer("GET ", "", "/", "_", "{", "", "}", "", "$", "", ".", "").Replace(p.Route)))
 	}
-	for _, p := range pages {
+	for i, p := range pages {
 		if !p.Signed {
-			check(p)
+			check(i, p)
 		}
 	}
 	b.open(e.loginLink(a, a.Admin))
 	b.clickNav("main button[type=submit]")
-	for _, p := range pages {
+	for i, p := range pages {
 		if p.Signed {
-			check(p)
+			check(i, p)
 		}
 	}
 
@@ -256,7 +276,7 @@ func TestFaviconPassesTheCSP(t *testing.T) {
 
 // wrongWordRE finds counts with the wrong plural and the database's words
 // for statuses and audiences shown as they are.
-var wrongWordRE = regexp.MustCompile(`(?:^|[^\d.])1 (?:uses|files|peoples?|installs|downloads|views|runs|ratings|skills|users|versions|days|hours|minutes)\b|\b(?:in_review|[0-9]+ persons)\b|>\s*(?:tenant|private|public)\s*<`)
+var wrongWordRE = regexp.MustCompile(`(?:^|[^\d.])1 (?:uses|files|peoples?|installs|downloads|views|runs|ratings|skills|users|versions|days|hours|minutes)\b|(?:^|[^-\w])in_review\b|\b[0-9]+ persons\b|>\s*(?:tenant|private|public)\s*<`)
 
 // TestWording reads every page as the member who wrote the skills and as
 // the admin: one of a thing is singular ("1 install", "1 file", "1 person"),
@@ -296,6 +316,9 @@ func TestWording(t *testing.T) {
 		{member, "/skills/secret-notes", "visible only to you"},
 		{admin, "/skills/secret-notes", "visible only to its author"},
 		{member, "/me/skills", "visible only to you"},
+		{member, "/skills/awaiting-review", `<span class="badge badge-in_review">in review</span>`},
+		{member, "/", `<span class="badge badge-in_review">in review</span>`},
+		{member, "/skills/rough-draft", `<span class="badge badge-draft">draft</span>`},
 		{member, "/skills/wide-lines/versions", "1 file ("},
 		// 13 installs; the pages opened above are views, neither uses nor activity.
 		{admin, "/admin/analytics", `<span class="stat-n">13</span><span class="stat-l">uses</span>`},
