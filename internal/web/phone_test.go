@@ -15,6 +15,7 @@ import (
 	"github.com/skillvault/skillvault/internal/bundle"
 	"github.com/skillvault/skillvault/internal/service"
 	"github.com/skillvault/skillvault/internal/store"
+	"github.com/skillvault/skillvault/internal/testserver"
 )
 
 // uiPage is one GET page of the UI at a concrete address.
@@ -342,4 +343,21 @@ func TestOneDayFormat(t *testing.T) {
 			t.Errorf("day written as %q, want %q", got[i], want[i])
 		}
 	}
+}
+
+// TestPhoneLoginWithoutSSO: without single sign-on the sign-in page shows
+// the login-link command with a Copy button; at 390 px it fits, wraps and
+// is not covered by the button.
+func TestPhoneLoginWithoutSSO(t *testing.T) {
+	e := start(t, func(_ *testserver.Options, c *Config) { c.OIDC = OIDCConfig{} })
+	b := e.tab(t, 390)
+	b.open("/login")
+	b.sees("main", "skillvault user login-link")
+	if n := b.eval(`document.querySelectorAll('.copy .btn-copy:not([hidden])').length`); n != 1.0 {
+		t.Fatalf("the sign-in page shows %v Copy buttons, want 1", n)
+	}
+	if problems := b.eval(layoutJS).([]any); len(problems) > 0 {
+		t.Errorf("/login without SSO at 390 px: %v", problems)
+	}
+	b.shot("phone-login-no-sso")
 }
