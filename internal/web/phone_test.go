@@ -166,48 +166,55 @@ const layoutJS = `(() => {
   return out.slice(0, 8);
 })()`
 
-// TestPhoneLayout opens every page of the UI in Chromium 390 px wide: no
-// page scrolls sideways, no element sticks out of the viewport, Copy
-// buttons cover no text and clip no command, admin tabs are all in view,
-// and the skill page shows the install box (with version and digest)
-// before the SKILL.md.
+// TestPhoneLayout opens every page of the UI in Chromium 390 px wide (a
+// phone) and 768 px wide (a small tablet): no page scrolls sideways, no
+// element sticks out of the viewport, Copy buttons cover no text and clip
+// no command, admin tabs are all in view, and on the phone the skill page
+// shows the install box (with version and digest) before the SKILL.md.
+// The phone's pages are saved as screenshots (SKILLVAULT_ARTIFACTS).
 func TestPhoneLayout(t *testing.T) {
 	e, a := pagesEnv(t)
 	pages := uiPages(t, e, a)
-	b := e.tab(t, 390)
-	check := func(i int, p uiPage) {
-		t.Helper()
-		b.open(p.Path)
-		b.do(chromedp.WaitReady("footer"))
-		var problems []string
-		for _, v := range b.eval(layoutJS).([]any) {
-			problems = append(problems, v.(string))
+	for _, width := range []int64{390, 768} {
+		b := e.tab(t, width)
+		check := func(i int, p uiPage) {
+			t.Helper()
+			b.open(p.Path)
+			b.do(chromedp.WaitReady("footer"))
+			var problems []string
+			for _, v := range b.eval(layoutJS).([]any) {
+				problems = append(problems, v.(string))
+			}
+			if len(problems) > 0 {
+				t.Errorf("%s at %d px: %s", p.Path, width, strings.Join(problems, "; "))
+			}
+			if width == 390 {
+				b.shot(fmt.Sprintf("phone-%02d%s", i, strings.NewReplacer("GET ", "", "/", "_", "{", "", "}", "", "$", "", ".", "").Replace(p.Route)))
+			}
 		}
-		if len(problems) > 0 {
-			t.Errorf("%s at 390 px: %s", p.Path, strings.Join(problems, "; "))
+		for i, p := range pages {
+			if !p.Signed {
+				check(i, p)
+			}
 		}
-		b.shot(fmt.Sprintf("phone-%02d%s", i, strings.NewReplacer("GET ", "", "/", "_", "{", "", "}", "", "$", "", ".", "").Replace(p.Route)))
-	}
-	for i, p := range pages {
-		if !p.Signed {
-			check(i, p)
+		b.open(e.loginLink(a, a.Admin))
+		b.clickNav("main button[type=submit]")
+		for i, p := range pages {
+			if p.Signed {
+				check(i, p)
+			}
 		}
-	}
-	b.open(e.loginLink(a, a.Admin))
-	b.clickNav("main button[type=submit]")
-	for i, p := range pages {
-		if p.Signed {
-			check(i, p)
+		if width != 390 {
+			continue
 		}
-	}
-
-	b.open("/skills/sql-migration-review")
-	order := b.eval(`(() => {
-	  const top = s => document.querySelector(s).getBoundingClientRect().top + scrollY;
-	  return [top('.install'), top('.install .digest'), top('.readme')];
-	})()`).([]any)
-	if order[0].(float64) >= order[2].(float64) || order[1].(float64) >= order[2].(float64) {
-		t.Errorf("on a phone the install box (at %v px, digest at %v px) is not above the SKILL.md (at %v px)", order[0], order[1], order[2])
+		b.open("/skills/sql-migration-review")
+		order := b.eval(`(() => {
+		  const top = s => document.querySelector(s).getBoundingClientRect().top + scrollY;
+		  return [top('.install'), top('.install .digest'), top('.readme')];
+		})()`).([]any)
+		if order[0].(float64) >= order[2].(float64) || order[1].(float64) >= order[2].(float64) {
+			t.Errorf("on a phone the install box (at %v px, digest at %v px) is not above the SKILL.md (at %v px)", order[0], order[1], order[2])
+		}
 	}
 }
 
