@@ -252,7 +252,9 @@ func (wb *Web) adminAnalytics(w http.ResponseWriter, r *http.Request, c *reqCtx)
 	var total int64
 	byEvent := map[string]int64{}
 	for _, d := range act.Daily {
-		total += d.Count
+		if d.Event != "view" { // views are not uses
+			total += d.Count
+		}
 		byEvent[d.Event] += d.Count
 	}
 	var top, users []point

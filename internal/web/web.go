@@ -356,7 +356,7 @@ func since(t time.Time) string {
 	case d < 60*24*time.Hour:
 		return plural(int(d.Hours()/24), "day") + " ago"
 	}
-	return t.Format("2 Jan 2006")
+	return t.UTC().Format(dayFormat)
 }
 
 func (wb *Web) codeCSS(w http.ResponseWriter, r *http.Request) {
