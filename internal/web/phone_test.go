@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -78,7 +79,15 @@ func uiPages(t *testing.T, e *env, a *tenant) []uiPage {
 	if err != nil || len(entries) == 0 {
 		t.Fatalf("audit entries: %v %d", err, len(entries))
 	}
+	const cb = "http://127.0.0.1:7777/callback"
+	client, err := e.TS.Svc.RegisterClient(ctx, a.ID, service.ClientRegistration{ClientName: "A desktop agent with a rather long name", RedirectURIs: []string{cb}}, service.RequestMeta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	consent := "/oauth/authorize?" + url.Values{"response_type": {"code"}, "client_id": {client.ClientID}, "redirect_uri": {cb}, "state": {"s"},
+		"code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"}, "resource": {e.URL + "/mcp"}}.Encode()
 	sample := map[string][]string{
+		"GET /oauth/authorize":               {consent},
 		"GET /login":                         {"/login"},
 		"GET /login/{token}":                 {e.loginLink(a, a.Member)},
 		"GET /{$}":                           {"/"},
