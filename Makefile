@@ -18,6 +18,8 @@ run: build
 TOOLS ?= /tmp/skillvault-test-tools
 export SKILLVAULT_SKILLS_CLI ?= $(TOOLS)/skills/node_modules/.bin/skills
 export SKILLVAULT_INSPECTOR_DIR ?= $(TOOLS)/inspector
+export SKILLVAULT_MCP_SDK_DIR ?= $(TOOLS)/mcp-sdk
+export SKILLVAULT_CLAUDE_CLI ?= $(TOOLS)/claude/node_modules/.bin/claude
 
 test:
 	@scripts/preflight.sh

@@ -27,4 +27,6 @@ tool() {
 
 tool skills skills@1.5.18                                 # the skills CLI (discovery interop)
 tool inspector @modelcontextprotocol/inspector@2.12.0     # MCP Inspector CLI (Skills extension)
+tool mcp-sdk @modelcontextprotocol/sdk@1.32.2              # MCP TypeScript SDK client (OAuth flow)
+tool claude @anthropic-ai/claude-code@2.1.112             # Claude Code's plugin commands (git marketplace); the newest plain-JS release that runs on Node 20
 exit $status

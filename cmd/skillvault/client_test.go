@@ -413,12 +413,12 @@ func TestCLIInstall(t *testing.T) {
 }
 
 // tamperProxy forwards to the server and flips a byte in the body of one
-// file download.
-func tamperProxy(t *testing.T, server, file string) string {
+// file download, while on is set (always when on is nil).
+func tamperProxy(t *testing.T, server, file string, on *atomic.Bool) string {
 	u, _ := url.Parse(server)
 	p := httputil.NewSingleHostReverseProxy(u)
 	p.ModifyResponse = func(resp *http.Response) error {
-		if !strings.HasSuffix(resp.Request.URL.Path, "/files/"+file) || resp.StatusCode != 200 {
+		if (on != nil && !on.Load()) || !strings.HasSuffix(resp.Request.URL.Path, "/files/"+file) || resp.StatusCode != 200 {
 			return nil
 		}
 		data, err := io.ReadAll(resp.Body)
@@ -442,7 +442,7 @@ func TestCLITamperedDownloadRefused(t *testing.T) {
 	name := filepath.Base(fixture)
 	newCLI(t, s.URL, acme.Member.Key).must("push", fixture)
 
-	c := newCLI(t, tamperProxy(t, s.URL, "references/locking.md"), acme.Member.Key)
+	c := newCLI(t, tamperProxy(t, s.URL, "references/locking.md", nil), acme.Member.Key)
 	out := t.TempDir()
 	r := c.run("pull", name, "-o", out)
 	if r.code != exitFail || !strings.Contains(r.stderr, "does not match its digest") || !strings.Contains(r.stderr, "references/locking.md") {

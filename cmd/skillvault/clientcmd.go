@@ -372,10 +372,11 @@ func search(ctx context.Context, e *env, args []string) int {
 }
 
 func list(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "list", "[--category C] [--tag T] [--status S] [--sort S] [--limit N] [--json]",
+	fs := newFlags(e, "list", "[--category C] [--tag T] [--status S] [--sort S] [--limit N] [--json] | --installed [--project DIR | --global]",
 		`  skillvault list
   skillvault list --category devops --tag terraform
-  skillvault list --status draft --sort name --json`)
+  skillvault list --status draft --sort name --json
+  skillvault list --installed --project .   # what the lock file says, and each folder's state`)
 	var f client.ListOptions
 	fs.StringVar(&f.Category, "category", "", "only skills of this category")
 	fs.StringVar(&f.Tag, "tag", "", "only skills with this tag")
@@ -385,12 +386,21 @@ func list(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&f.Sort, "sort", "", "order: updated (default), rating, uses, name")
 	limit := fs.Int("limit", 500, "list at most this many skills")
 	asJSON := fs.Bool("json", false, "print the skills as JSON")
+	installed := fs.Bool("installed", false, "list the installed skills of a lock file instead, without the server")
+	scope := scopeFlags(fs)
 	pos, ok, code := parseArgs(fs, args)
 	if !ok {
 		return code
 	}
 	if len(pos) > 0 {
 		return usageError(e, fs, "unexpected argument %q", pos[0])
+	}
+	if *installed {
+		sc, lock, code, ok := openLock(e, fs, scope)
+		if !ok {
+			return code
+		}
+		return listInstalled(e, sc, lock, *asJSON)
 	}
 	if *limit < 1 {
 		return usageError(e, fs, "--limit must be positive")

@@ -11,12 +11,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/skillvault/skillvault/internal/bundle"
 	"github.com/skillvault/skillvault/internal/client"
+	"github.com/skillvault/skillvault/internal/lockfile"
 )
 
 func init() {
@@ -240,7 +242,10 @@ Agents and their folders (in the home folder, or in the project with --project):
 
 Every file is verified before anything is written. A copy changed since it
 was installed (or not installed by skillvault) is only overwritten with
---force. The install is recorded in the skill's usage statistics.`)
+--force. The install is recorded in the skill's usage statistics and in a
+lock file: skillvault-lock.json in the project with --project (commit it;
+skillvault sync installs the same), the user's in the configuration
+folder otherwise. NAME@VERSION pins the version: update leaves it alone.`)
 	agent := fs.String("agent", "", "the agent to install for: "+agentList+" (required)")
 	project := fs.String("project", "", "install into this project folder instead of the home folder")
 	force := fs.Bool("force", false, "overwrite a locally modified or foreign copy")
@@ -256,20 +261,26 @@ was installed (or not installed by skillvault) is only overwritten with
 		}
 		return usageError(e, fs, "unknown agent %q: use %s", *agent, agentList)
 	}
-	base, scope := *project, "project"
+	var sc installScope
 	var err error
-	if base == "" {
-		if base, err = userHome(e); err != nil {
-			return fail(e, "install: %v", err)
-		}
-		scope = "user"
+	if *project != "" {
+		sc, err = projectScope(*project)
+	} else {
+		sc, err = userScope(e)
 	}
-	if base, err = filepath.Abs(base); err != nil {
+	if err != nil {
 		return fail(e, "install: %v", err)
 	}
-	target := filepath.Join(base, filepath.FromSlash(sub), name)
+	// The lock is read first: a broken one stops the install before any
+	// download.
+	lock, err := lockfile.Read(sc.lock)
+	if err != nil {
+		return fail(e, "install %s: %v", arg, err)
+	}
+	target := filepath.Join(sc.base, filepath.FromSlash(sub), name)
 
-	c, err := connect(e)
+	s := &session{e: e}
+	c, err := s.client()
 	if err != nil {
 		return fail(e, "install: %v", err)
 	}
@@ -277,22 +288,35 @@ was installed (or not installed by skillvault) is only overwritten with
 	if err != nil {
 		return clientFail(e, "install "+arg, err)
 	}
-	for _, f := range files {
-		if f.Path == markerFile {
-			return fail(e, "install %s: the skill has its own %s, which install keeps its record in; use skillvault pull instead", arg, markerFile)
+	tenant, err := s.tenantID(ctx)
+	if err != nil {
+		return fail(e, "install %s: %v", arg, err)
+	}
+	en, targets, err := lockEntry(sc, lock.Skills[name], name, *agent, ref, tenant, c.Server(), v)
+	if err != nil {
+		return fail(e, "install %s: %v", arg, err)
+	}
+	written, err := place([]string{target}, name, v, files, c.Server(), *force)
+	if err != nil {
+		return fail(e, "install %s: %v", arg, err)
+	}
+	lock.Skills[name] = en
+	if err := lock.Write(sc.lock); err != nil {
+		return fail(e, "install %s: %v", arg, err)
+	}
+	// The lock holds one version per skill; the skill's other agents'
+	// copies are not touched here (they may hold local changes), but
+	// sync brings them to it.
+	for _, t := range targets {
+		if st := folderState(t, v.Digest); t != target && st != "" {
+			fmt.Fprintf(e.stderr, "note: %s is %s; skillvault sync brings it to version %d\n", t, st, v.Number)
 		}
 	}
-	if msg, ok := mayReplace(target, v.Digest, *force); !ok {
-		return fail(e, "install %s: %s", arg, msg)
-	} else if msg == "up to date" {
+	if !slices.Contains(written, target) {
 		return report(e, *asJSON, map[string]any{"result": "up to date", "name": name, "version": v.Number, "digest": v.Digest, "agent": *agent, "path": target},
 			"up to date %s version %d (%s) in %s\n", name, v.Number, v.Digest, target)
 	}
-	m, _ := json.MarshalIndent(marker{Name: name, Version: v.Number, Digest: v.Digest, Server: c.Server(), InstalledAt: time.Now().UTC()}, "", "  ")
-	if err := writeSkill(target, append(files, bundle.File{Path: markerFile, Data: append(m, '\n')})); err != nil {
-		return fail(e, "install %s: %v", arg, err)
-	}
-	meta, _ := json.Marshal(map[string]string{"agent": *agent, "scope": scope})
+	meta, _ := json.Marshal(map[string]string{"agent": *agent, "scope": sc.name})
 	res, err := c.RecordUsage(ctx, []client.UsageEvent{{Skill: name, Version: v.Number, Event: "install", Source: "cli", Metadata: meta}})
 	switch {
 	case err != nil:
@@ -302,6 +326,33 @@ was installed (or not installed by skillvault) is only overwritten with
 	}
 	return report(e, *asJSON, map[string]any{"result": "installed", "name": name, "version": v.Number, "digest": v.Digest, "agent": *agent, "path": target},
 		"installed %s version %d (%s) for %s in %s\n", name, v.Number, v.Digest, *agent, target)
+}
+
+// lockEntry is the lock entry of a skill after installing version v for
+// agent: the agent joins the entry's others, the version is pinned when
+// one was asked for (NAME@3) and unpinned for the latest. It returns the
+// folders of every agent of the entry.
+func lockEntry(sc installScope, en lockfile.Entry, name, agent, ref, tenant, server string, v client.Version) (lockfile.Entry, []string, error) {
+	agents := append(slices.Clone(en.Agents), agent)
+	slices.Sort(agents)
+	agents = slices.Compact(agents)
+	paths, err := agentPaths(name, agents)
+	if err != nil {
+		return en, nil, err
+	}
+	en = lockfile.Entry{Source: server, SourceType: lockfile.SourceType, Tenant: tenant, Version: v.Number,
+		ComputedHash: v.Digest, Agents: agents, Paths: paths}
+	if ref != "latest" {
+		en.Ref = strconv.Itoa(v.Number)
+	}
+	targets, err := sc.targets(name, en)
+	return en, targets, err
+}
+
+// installMarker is the marker file written into an installed copy.
+func installMarker(name string, v client.Version, server string) bundle.File {
+	m, _ := json.MarshalIndent(marker{Name: name, Version: v.Number, Digest: v.Digest, Server: server, InstalledAt: time.Now().UTC()}, "", "  ")
+	return bundle.File{Path: markerFile, Data: append(m, '\n')}
 }
 
 // mayReplace decides whether install may write target: yes when it does

@@ -96,7 +96,8 @@ func run(ctx context.Context, e *env, args []string) int {
 // clientCommands talk to a server over HTTP(S) with an API key; the
 // others run beside the server and its database.
 var clientCommands = map[string]bool{"login": true, "logout": true, "push": true, "pull": true, "install": true,
-	"search": true, "list": true, "lint": true, "mcp": true, "mcp config": true}
+	"search": true, "list": true, "lint": true, "mcp": true, "mcp config": true,
+	"sync": true, "update": true, "outdated": true, "uninstall": true}
 
 func usage(w io.Writer) {
 	fmt.Fprint(w, `Skillvault: a multi-tenant registry for AI agent skills.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/skillvault/skillvault/internal/client"
+	"github.com/skillvault/skillvault/internal/gitserve"
 	"github.com/skillvault/skillvault/internal/mcpserver"
 )
 
@@ -109,6 +110,8 @@ contains the key itself.`)
 	}
 	fmt.Fprint(e.stdout, out)
 	fmt.Fprintf(e.stderr, "%s: %s.\n", *agent, agentHelp[*agent])
+	fmt.Fprintf(e.stderr, "Agents can also install the skills with their own installers (git asks for a password: give your API key):\n  %s\n",
+		strings.Join(gitserve.RepoCommands(gitserve.RepoURL(srv, false)), "\n  "))
 	switch {
 	case *remote && *agent == "claude-desktop":
 		fmt.Fprintln(e.stderr, "Claude Desktop reaches remote servers through mcp-remote (needs Node.js): replace <your API key> with your key.")

@@ -68,7 +68,17 @@ status is 1 when any folder failed; the others are still pushed.`)
 		width = max(width, len(filepath.Base(filepath.Clean(dir))))
 	}
 	counts := map[string]int{}
-	for _, dir := range dirs {
+	// Each folder's line is printed as soon as it is pushed; a wait for
+	// the server's rate limit says so, so a long push never looks stuck.
+	current := ""
+	c.OnRetry = func(r client.Retry) {
+		fmt.Fprintf(e.stderr, "push %s: the server is busy (HTTP %d), retrying in %.1fs\n", current, r.Status, r.Wait.Seconds())
+	}
+	for i, dir := range dirs {
+		if ctx.Err() != nil {
+			return fail(e, "push: interrupted after %d of %d folders", i, len(dirs))
+		}
+		current = fmt.Sprintf("%d/%d %s", i+1, len(dirs), dir)
 		r := pushOne(ctx, c, dir, !*draft, *visibility)
 		results = append(results, r)
 		counts[r.Result]++

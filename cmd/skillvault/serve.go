@@ -18,7 +18,9 @@ import (
 
 	"github.com/skillvault/skillvault/internal/database"
 	"github.com/skillvault/skillvault/internal/discovery"
+	"github.com/skillvault/skillvault/internal/gitserve"
 	"github.com/skillvault/skillvault/internal/mcpserver"
+	"github.com/skillvault/skillvault/internal/oauth"
 	"github.com/skillvault/skillvault/internal/server"
 	"github.com/skillvault/skillvault/internal/service"
 	"github.com/skillvault/skillvault/internal/web"
@@ -123,11 +125,25 @@ func serve(ctx context.Context, e *env, args []string) int {
 		Allow:      srv.API.Allow,
 		Logger:     e.log,
 	})
+	gitH, err := gitserve.Register(srv.Mux, svc, gitserve.Options{
+		Auth:       func(r *http.Request) (service.Actor, error) { return srv.API.Authenticate(r, "git") },
+		HostTenant: srv.HostTenant,
+		Allow:      srv.API.Allow,
+		Dir:        e.getenv("SKILLVAULT_GIT_CACHE_DIR"),
+		Logger:     e.log,
+	})
+	if err != nil {
+		return fail(e, "%v", err)
+	}
+	defer gitH.Close()
 	mcpserver.Mount(srv.Mux, svc, mcpserver.HTTPOptions{
 		Authenticate: func(r *http.Request) (service.Actor, error) { return srv.API.Authenticate(r, "mcp") },
 		Allow:        srv.API.Allow,
 		Logger:       e.log,
 	})
+	// OAuth for MCP clients: metadata, token, registration, revocation
+	// (the consent page is the web UI's /oauth/authorize).
+	oauth.Register(srv.Mux, svc, oauth.Options{Logger: e.log, HostTenant: srv.HostTenant})
 	// The web UI registers "/" as its catch-all: it goes last.
 	web.New(svc, web.Config{
 		Logger:     e.log,

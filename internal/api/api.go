@@ -155,7 +155,10 @@ func BearerToken(r *http.Request) (string, bool) {
 // Meta is what the audit trail records of a request before its caller is
 // known. The request id is the server's own (never the client's).
 func Meta(r *http.Request, source string) service.RequestMeta {
-	return service.RequestMeta{RequestID: RequestID(r.Context()), RemoteAddr: r.RemoteAddr, UserAgent: r.UserAgent(), Source: source}
+	// Resource is the URL the credential is used at: an OAuth access
+	// token is valid only for the resource (RFC 8707) it was issued for.
+	return service.RequestMeta{RequestID: RequestID(r.Context()), RemoteAddr: r.RemoteAddr, UserAgent: r.UserAgent(), Source: source,
+		Resource: Origin(r) + r.URL.Path}
 }
 
 // Allow applies the per-key and then the per-tenant rate limit to a's
@@ -163,9 +166,9 @@ func Meta(r *http.Request, source string) service.RequestMeta {
 // false. MCP and discovery use it too, so every keyed interface shares
 // the same allowance.
 func (api *API) Allow(w http.ResponseWriter, r *http.Request, a service.Actor) bool {
-	key, ok, wait := api.keys.Take(a.KeyID)
+	key, ok, wait := api.keys.Take(a.CredentialID())
 	if !ok {
-		WriteRateLimited(w, r, "key", wait, "this API key is over its rate limit; retry after the Retry-After delay")
+		WriteRateLimited(w, r, "key", wait, "this API key (or OAuth grant) is over its rate limit; retry after the Retry-After delay")
 		return false
 	}
 	if _, ok, wait := api.tenants.Take(a.TenantID); !ok {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net/http"
 	"strconv"
+	"strings"
 )
 
 type ctxKey int
@@ -30,3 +32,13 @@ func NewRequestID() string {
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Origin is the scheme and host the client used: https when the request
+// came over TLS or through a proxy that says so.
+func Origin(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}

@@ -35,10 +35,11 @@ const (
 	ScenarioSearch    = "search"
 	ScenarioColdStart = "coldstart"
 	ScenarioDiscovery = "discovery"
+	ScenarioGit       = "git"
 )
 
 // AllScenarios is every scenario, in the order they run.
-var AllScenarios = []string{ScenarioTenants, ScenarioScope, ScenarioAPI, ScenarioIngest, ScenarioDiscovery, ScenarioSearch, ScenarioColdStart}
+var AllScenarios = []string{ScenarioTenants, ScenarioScope, ScenarioAPI, ScenarioIngest, ScenarioDiscovery, ScenarioSearch, ScenarioColdStart, ScenarioGit}
 
 // Config is one benchmark run.
 type Config struct {

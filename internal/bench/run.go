@@ -33,7 +33,7 @@ func (r *run) local(ctx context.Context) error {
 	cfg := r.cfg
 	needMain := cfg.wants(ScenarioTenants) || cfg.wants(ScenarioScope) || cfg.wants(ScenarioAPI) || cfg.wants(ScenarioIngest) ||
 		cfg.wants(ScenarioDiscovery)
-	if needMain || cfg.wants(ScenarioSearch) {
+	if needMain || cfg.wants(ScenarioSearch) || cfg.wants(ScenarioGit) {
 		cfg.progress("starting PostgreSQL (fast mode) for the run")
 		cl, err := StartCluster(ctx, cfg.Home, cfg.Log)
 		if err != nil {
@@ -83,6 +83,11 @@ func (r *run) local(ctx context.Context) error {
 	}
 	if cfg.wants(ScenarioColdStart) {
 		if err := r.coldStart(ctx); err != nil {
+			return err
+		}
+	}
+	if cfg.wants(ScenarioGit) {
+		if err := r.git(ctx); err != nil {
 			return err
 		}
 	}

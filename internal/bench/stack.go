@@ -12,6 +12,7 @@ import (
 
 	"github.com/skillvault/skillvault/internal/database"
 	"github.com/skillvault/skillvault/internal/discovery"
+	"github.com/skillvault/skillvault/internal/gitserve"
 	"github.com/skillvault/skillvault/internal/server"
 	"github.com/skillvault/skillvault/internal/service"
 )
@@ -55,8 +56,19 @@ func startStack(ctx context.Context, d Database) (*stack, error) {
 		HostTenant: srv.HostTenant,
 		Allow:      srv.API.Allow,
 	})
+	git, err := gitserve.Register(srv.Mux, svc, gitserve.Options{
+		Auth:       func(r *http.Request) (service.Actor, error) { return srv.API.Authenticate(r, "git") },
+		HostTenant: srv.HostTenant,
+		Allow:      srv.API.Allow,
+	})
+	if err != nil {
+		owner.Close()
+		db.Close()
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		git.Close()
 		owner.Close()
 		db.Close()
 		return nil, err
@@ -70,6 +82,7 @@ func startStack(ctx context.Context, d Database) (*stack, error) {
 		cancel()
 		<-done
 		svc.Wait()
+		git.Close()
 		owner.Close()
 		db.Close()
 	}

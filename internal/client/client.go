@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"mime"
 	"net/http"
 	"net/url"
@@ -55,6 +56,9 @@ type Client struct {
 	key       string
 	HTTP      *http.Client
 	UserAgent string
+	// OnRetry, when set, is called before a refused request (429, 503) is
+	// sent again, so that a command can say why it is waiting.
+	OnRetry func(Retry)
 }
 
 // New returns a client for server (an http or https URL, possibly with a
@@ -147,16 +151,33 @@ type request struct {
 	body         []byte
 	contentType  string
 	accept       string
+	retry        bool // safe to send again although not GET/PUT/DELETE
 }
 
-// maxRetries is how often an idempotent request is retried when the server
-// says to come back later (429, 503).
-const maxRetries = 3
+// Retries: a server that says to come back later (429, 503) is asked
+// again after its Retry-After delay, with jitter so that many clients do
+// not return at once. Both the count and each wait are bounded, so a
+// server that never recovers fails the request instead of hanging it.
+const (
+	maxAttempts = 8
+	maxWait     = 30 * time.Second
+)
+
+// retrySafe reports whether sending r again cannot do anything twice:
+// reads and idempotent writes, and the requests marked retry (uploads,
+// which the server answers "unchanged" when it already has the bundle).
+func (r request) retrySafe() bool {
+	switch r.method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return r.retry
+}
 
 // do sends a request and returns the successful response's body (read up
 // to limit bytes) and headers; any status >= 400 becomes an *Error.
 func (c *Client) do(ctx context.Context, r request, limit int64) ([]byte, http.Header, error) {
-	for attempt := 0; ; attempt++ {
+	for attempt := 1; ; attempt++ {
 		body, h, status, err := c.once(ctx, r, limit)
 		if err != nil {
 			return nil, nil, err
@@ -164,15 +185,27 @@ func (c *Client) do(ctx context.Context, r request, limit int64) ([]byte, http.H
 		if status < 400 {
 			return body, h, nil
 		}
-		if attempt < maxRetries && r.method == http.MethodGet &&
+		if attempt < maxAttempts && r.retrySafe() &&
 			(status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) {
-			if err := sleep(ctx, retryAfter(h)); err != nil {
+			wait := retryDelay(h, attempt)
+			if c.OnRetry != nil {
+				c.OnRetry(Retry{Method: r.method, Path: r.path, Status: status, Attempt: attempt, Wait: wait})
+			}
+			if err := sleep(ctx, wait); err != nil {
 				return nil, nil, err
 			}
 			continue
 		}
 		return nil, nil, decodeError(r, status, h, body)
 	}
+}
+
+// Retry describes a request about to be sent again, for progress output.
+type Retry struct {
+	Method, Path string
+	Status       int // 429 or 503
+	Attempt      int // the attempt that was refused, from 1
+	Wait         time.Duration
 }
 
 func (c *Client) once(ctx context.Context, r request, limit int64) ([]byte, http.Header, int, error) {
@@ -216,12 +249,16 @@ func (c *Client) once(ctx context.Context, r request, limit int64) ([]byte, http
 	return data, resp.Header, resp.StatusCode, nil
 }
 
-func retryAfter(h http.Header) time.Duration {
-	d := time.Second
-	if s, err := strconv.Atoi(h.Get("Retry-After")); err == nil && s >= 0 {
+// retryDelay is the server's Retry-After (seconds) or, without one, an
+// exponential backoff from half a second; capped at maxWait, plus up to a
+// quarter more of random jitter.
+func retryDelay(h http.Header, attempt int) time.Duration {
+	d := (500 * time.Millisecond) << min(attempt-1, 6)
+	if s, err := strconv.Atoi(strings.TrimSpace(h.Get("Retry-After"))); err == nil && s >= 0 {
 		d = time.Duration(s) * time.Second
 	}
-	return min(d, 10*time.Second)
+	d = min(d, maxWait)
+	return d + rand.N(d/4+time.Millisecond)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

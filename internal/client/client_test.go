@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -280,5 +282,60 @@ func TestErrorOfForeignServer(t *testing.T) {
 	var ce *client.Error
 	if !errors.As(err, &ce) || ce.Status != 502 || ce.Title != "Bad Gateway" || strings.Contains(err.Error(), "<html>") {
 		t.Errorf("502 from a proxy: %#v", err)
+	}
+}
+
+// An upload refused with 429 or 503 is sent again after Retry-After, the
+// same bytes each time; a usage batch (not idempotent) is never resent;
+// and the retries stop after a bounded number of attempts.
+func TestRetryUploadsNotUsage(t *testing.T) {
+	var uploads, usage, me atomic.Int32
+	var bodies []string
+	var mu sync.Mutex
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		switch r.URL.Path {
+		case "/api/v1/skills":
+			mu.Lock()
+			bodies = append(bodies, string(body))
+			mu.Unlock()
+			if n := uploads.Add(1); n <= 2 {
+				w.Header().Set("Retry-After", "0")
+				w.WriteHeader([]int{http.StatusTooManyRequests, http.StatusServiceUnavailable}[n-1])
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"created":true,"version":{"number":1}}`))
+		case "/api/v1/usage":
+			usage.Add(1)
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusTooManyRequests)
+		case "/api/v1/me":
+			me.Add(1)
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer ts.Close()
+	c := newClient(t, ts.URL, "k")
+	var retries []client.Retry
+	c.OnRetry = func(r client.Retry) { retries = append(retries, r) }
+	p, err := c.CreateSkill(context.Background(), []byte("zip bytes"), true, "")
+	if err != nil || !p.Created || uploads.Load() != 3 {
+		t.Fatalf("upload after 429 and 503: %+v, %v, %d attempts", p, err, uploads.Load())
+	}
+	for _, b := range bodies {
+		if b != "zip bytes" {
+			t.Errorf("a retried upload sent %q", b)
+		}
+	}
+	if len(retries) != 2 || retries[0].Status != 429 || retries[1].Status != 503 || retries[0].Path != "/api/v1/skills" {
+		t.Errorf("OnRetry saw %+v", retries)
+	}
+	if _, err := c.RecordUsage(context.Background(), []client.UsageEvent{{Skill: "x", Event: "install"}}); client.StatusOf(err) != 429 || usage.Load() != 1 {
+		t.Errorf("usage batch: %v after %d attempts; want one attempt and the 429", err, usage.Load())
+	}
+	if _, err := c.Me(context.Background()); client.StatusOf(err) != 503 || me.Load() != 8 {
+		t.Errorf("a server that never recovers: %v after %d attempts; want 503 after 8", err, me.Load())
 	}
 }

@@ -97,7 +97,7 @@ func (c *Client) CreateSkill(ctx context.Context, zip []byte, publish bool, visi
 		q.Set("visibility", visibility)
 	}
 	var p Published
-	err := c.sendJSON(ctx, request{method: http.MethodPost, path: "/api/v1/skills", query: q, body: zip, contentType: "application/zip"}, &p)
+	err := c.sendJSON(ctx, request{method: http.MethodPost, path: "/api/v1/skills", query: q, body: zip, contentType: "application/zip", retry: true}, &p)
 	return p, err
 }
 
@@ -107,7 +107,7 @@ func (c *Client) CreateSkill(ctx context.Context, zip []byte, publish bool, visi
 func (c *Client) AddVersion(ctx context.Context, name string, zip []byte, publish bool) (Published, error) {
 	q := url.Values{"publish": {strconv.FormatBool(publish)}}
 	var p Published
-	err := c.sendJSON(ctx, request{method: http.MethodPost, path: skillPath(name, "versions"), query: q, body: zip, contentType: "application/zip"}, &p)
+	err := c.sendJSON(ctx, request{method: http.MethodPost, path: skillPath(name, "versions"), query: q, body: zip, contentType: "application/zip", retry: true}, &p)
 	return p, err
 }
 
@@ -119,7 +119,7 @@ func (c *Client) Publish(ctx context.Context, name string) (Skill, string, error
 		Skill   Skill  `json:"skill"`
 		Message string `json:"message"`
 	}
-	err := c.sendJSON(ctx, request{method: http.MethodPost, path: skillPath(name, "publish")}, &out)
+	err := c.sendJSON(ctx, request{method: http.MethodPost, path: skillPath(name, "publish"), retry: true}, &out)
 	return out.Skill, out.Message, err
 }
 

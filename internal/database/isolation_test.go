@@ -41,6 +41,14 @@ var seed = []struct{ table, sql string }{
 		SELECT $1, id, sha256(convert_to(id::text, 'UTF8')), 'c', now() + interval '1 hour' FROM users`},
 	{"login_links", `INSERT INTO login_links (tenant_id, user_id, token_hash, expires_at)
 		SELECT $1, id, sha256(convert_to(id::text, 'UTF8')), now() + interval '1 hour' FROM users`},
+	{"oauth_clients", `INSERT INTO oauth_clients (tenant_id, client_id, kind, name, redirect_uris)
+		VALUES ($1, 'https://client.example/meta.json', 'metadata', 'Client', '{http://127.0.0.1/cb}')`},
+	{"oauth_grants", `INSERT INTO oauth_grants (tenant_id, client_id, user_id, scopes, resource)
+		SELECT $1, c.id, u.id, '{read}', 'https://x.example/mcp' FROM oauth_clients c, users u`},
+	{"oauth_codes", `INSERT INTO oauth_codes (tenant_id, code_hash, client_id, user_id, redirect_uri, code_challenge, scopes, resource, expires_at)
+		SELECT $1, sha256(convert_to(g.id::text, 'UTF8')), g.client_id, g.user_id, 'http://127.0.0.1/cb', repeat('c', 43), g.scopes, g.resource, now() + interval '1 minute' FROM oauth_grants g`},
+	{"oauth_tokens", `INSERT INTO oauth_tokens (tenant_id, grant_id, kind, token_hash, expires_at)
+		SELECT $1, id, 'access', sha256(convert_to(id::text, 'UTF8')), now() + interval '1 hour' FROM oauth_grants`},
 }
 
 type world struct {

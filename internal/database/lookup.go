@@ -111,3 +111,50 @@ func (db *DB) TenantsWithDueEmbeddings(ctx context.Context, limit int) ([]uuid.U
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 }
+
+// OAuthTokenRecord is what the OAuth token look-up returns.
+type OAuthTokenRecord struct {
+	TenantID     uuid.UUID
+	TokenID      uuid.UUID
+	GrantID      uuid.UUID
+	Kind         string // access or refresh
+	ExpiresAt    time.Time
+	RotatedAt    *time.Time
+	RevokedAt    *time.Time // of the grant
+	UserID       uuid.UUID
+	Scopes       []string
+	Resource     string
+	UserRole     string
+	UserActive   bool
+	TenantActive bool
+}
+
+// LookupOAuthToken finds an OAuth access or refresh token by the SHA-256
+// of its secret, in any tenant.
+func (db *DB) LookupOAuthToken(ctx context.Context, hash []byte) (OAuthTokenRecord, error) {
+	var k OAuthTokenRecord
+	err := db.pool.QueryRow(ctx, "SELECT * FROM lookup_oauth_token($1)", hash).Scan(
+		&k.TenantID, &k.TokenID, &k.GrantID, &k.Kind, &k.ExpiresAt, &k.RotatedAt, &k.RevokedAt,
+		&k.UserID, &k.Scopes, &k.Resource, &k.UserRole, &k.UserActive, &k.TenantActive)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return k, ErrNotFound
+	}
+	if err != nil {
+		return k, fmt.Errorf("database: look up oauth token: %w", err)
+	}
+	return k, nil
+}
+
+// OAuthCodeTenant names the tenant of an authorization code, found by the
+// SHA-256 of the code; the code itself is then read in that tenant's scope.
+func (db *DB) OAuthCodeTenant(ctx context.Context, hash []byte) (uuid.UUID, error) {
+	var t uuid.UUID
+	err := db.pool.QueryRow(ctx, "SELECT tenant_id FROM lookup_oauth_code($1)", hash).Scan(&t)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, ErrNotFound
+	}
+	if err != nil {
+		return t, fmt.Errorf("database: look up oauth code: %w", err)
+	}
+	return t, nil
+}

@@ -17,6 +17,8 @@ package egress
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +41,9 @@ type Options struct {
 	ConnectTimeout time.Duration
 	// Timeout bounds a whole request, answer included; default 2 min.
 	Timeout time.Duration
+	// RootCAs replaces the system's certificate authorities (an operator's
+	// private CA; tests); nil uses the system's.
+	RootCAs *x509.CertPool
 }
 
 // ParseList splits a comma-separated setting such as SKILLVAULT_EGRESS_ALLOW.
@@ -76,6 +81,9 @@ func New(o Options) (*Client, error) {
 	t.Proxy = nil // a proxy would dial for us, past the address check
 	t.DialContext = d.dialContext
 	t.TLSHandshakeTimeout = o.ConnectTimeout
+	if o.RootCAs != nil {
+		t.TLSClientConfig = &tls.Config{RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12}
+	}
 	return &Client{hc: &http.Client{
 		Transport: t,
 		Timeout:   o.Timeout,
@@ -130,6 +138,24 @@ func (c *Client) PostJSON(ctx context.Context, url, key string, body []byte, max
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
+	return c.do(ctx, req, max)
+}
+
+// GetJSON fetches url (a document a tenant's user or client named, such as
+// an OAuth Client ID Metadata Document) and returns the answer of a 2xx
+// response, at most max bytes, within timeout.
+func (c *Client) GetJSON(ctx context.Context, url string, max int64, timeout time.Duration) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, &Error{Category: Invalid, err: fmt.Errorf("build request: %w", err)}
+	}
+	req.Header.Set("Accept", "application/json")
+	return c.do(ctx, req, max)
+}
+
+func (c *Client) do(ctx context.Context, req *http.Request, max int64) ([]byte, error) {
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, requestError(ctx, err)

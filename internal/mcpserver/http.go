@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -98,6 +97,10 @@ func Handler(svc *service.Service, opt HTTPOptions) http.Handler {
 		if opt.Allow != nil && !opt.Allow(w, r, a) {
 			return
 		}
+		if need := missingScope(r, a); need != "" {
+			refuseScope(w, r, need)
+			return
+		}
 		if r.Method == http.MethodGet {
 			// A GET opens the session's event stream, which lives longer than
 			// the server's write timeout (meant for ordinary requests).
@@ -124,6 +127,9 @@ func sessionOwner(a service.Actor) string {
 	if a.KeyID != uuid.Nil {
 		return "key:" + a.KeyID.String()
 	}
+	if a.GrantID != uuid.Nil {
+		return "grant:" + a.GrantID.String()
+	}
 	return "user:" + a.TenantID.String() + "/" + a.UserID.String()
 }
 
@@ -142,7 +148,7 @@ func refuse(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error)
 		msg := "send Authorization: Bearer <API key>; create a key in Skillvault (skillvault key create, or the web UI)"
 		params := `resource_metadata="` + metadataURL(r) + `"`
 		if r.Header.Get("Authorization") != "" {
-			msg = "the API key is invalid, expired or revoked, or belongs to another tenant than this host"
+			msg = "the API key or OAuth access token is invalid, expired or revoked, or belongs to another tenant than this host"
 			params += `, error="invalid_token"`
 		}
 		w.Header().Set("WWW-Authenticate", "Bearer "+params)
@@ -169,24 +175,19 @@ func problem(w http.ResponseWriter, r *http.Request, status int, typ, title, det
 }
 
 // origin is the scheme and host the client used.
-func origin(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
+func origin(r *http.Request) string { return api.Origin(r) }
 
 func metadataURL(r *http.Request) string { return origin(r) + MetadataPath }
 
 // MetadataHandler serves the OAuth 2.0 protected-resource metadata (RFC
-// 9728) of the MCP endpoint at the host asked. Skillvault has no OAuth
-// authorization server: clients send an API key as the bearer token, so
-// the metadata names the resource, its scopes and the header method only.
+// 9728) of the MCP endpoint at the host asked. The authorization server is
+// Skillvault itself at the same host (internal/oauth); API keys work as
+// bearer tokens too.
 func MetadataHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		md := &oauthex.ProtectedResourceMetadata{
 			Resource:               origin(r) + Path,
+			AuthorizationServers:   []string{origin(r)},
 			ScopesSupported:        []string{"read", "write"},
 			BearerMethodsSupported: []string{"header"},
 			ResourceName:           "Skillvault MCP server",

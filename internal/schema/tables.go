@@ -112,6 +112,10 @@ var Tables = []Table{
 	},
 	tenantTable("web_sessions"),
 	tenantTable("login_links"),
+	tenantTable("oauth_clients"),
+	tenantTable("oauth_grants"),
+	tenantTable("oauth_codes"),
+	tenantTable("oauth_tokens"),
 }
 
 // Lookups are the SECURITY DEFINER functions that run before the tenant is
@@ -122,6 +126,8 @@ var Lookups = []string{
 	"lookup_tenant_by_email_domain(text)",
 	"write_global_audit(text, text, jsonb, text, text, text)",
 	"tenants_with_due_embeddings(integer)",
+	"lookup_oauth_token(bytea)",
+	"lookup_oauth_code(bytea)",
 }
 
 // resolverGrants are what the look-up functions read and write, as their
@@ -133,6 +139,10 @@ var resolverGrants = map[string][]string{
 	"audit_logs": {"INSERT"},
 	// tenants_with_due_embeddings
 	"skill_embeddings": {"SELECT"},
+	// lookup_oauth_token, lookup_oauth_code
+	"oauth_tokens": {"SELECT"},
+	"oauth_grants": {"SELECT"},
+	"oauth_codes":  {"SELECT"},
 }
 
 // AuditTriggers must exist and be enabled on audit_logs.

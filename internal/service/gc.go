@@ -49,7 +49,7 @@ func (s *Service) CollectGarbage(ctx context.Context, a Actor) (Collected, error
 		return Collected{}, err
 	}
 	var c Collected
-	err := s.db.Write(ctx, a.scope(), func(q database.Q) error {
+	err := s.writeCounted(ctx, a, func(q database.Q) error {
 		var err error
 		c, err = s.collectGarbage(ctx, q, a, nil, "sweep")
 		return err

@@ -99,7 +99,7 @@ func (s *Service) CreateKey(ctx context.Context, a Actor, user uuid.UUID, n NewK
 	}
 	secret := newSecret()
 	var out CreatedKey
-	err := s.db.Write(ctx, a.scope(), func(q database.Q) error {
+	err := s.writeCounted(ctx, a, func(q database.Q) error {
 		u, err := store.UserByID(ctx, q, user)
 		if errors.Is(err, store.ErrNotFound) {
 			return notFoundf("no such user")
@@ -197,15 +197,23 @@ func (s *Service) RevokeKey(ctx context.Context, a Actor, id uuid.UUID) (store.A
 // caller, for the audit trail.
 type RequestMeta struct {
 	RequestID, RemoteAddr, UserAgent, Source string
+	// Resource is the canonical URI the request is for (scheme, host and
+	// path): an OAuth access token is accepted only where it equals the
+	// token's audience (RFC 8707).
+	Resource string
 }
 
 // ErrBadCredentials is the one answer to every authentication failure:
 // an unknown, revoked, expired or foreign key all look the same.
 var ErrBadCredentials = &Error{Kind: Unauthenticated, Msg: "invalid or expired API key"}
 
-// Authenticate turns an API key into an Actor. Failures are audited: in
-// the key's tenant when the key exists, tenant-less otherwise.
+// Authenticate turns an API key, or an OAuth access token for the
+// resource m names, into an Actor. Failures are audited: in the
+// credential's tenant when it exists, tenant-less otherwise.
 func (s *Service) Authenticate(ctx context.Context, secret string, m RequestMeta) (Actor, error) {
+	if strings.HasPrefix(secret, AccessTokenPrefix) {
+		return s.authenticateOAuth(ctx, secret, m)
+	}
 	a := Actor{Source: m.Source, RequestID: m.RequestID, RemoteAddr: m.RemoteAddr, UserAgent: m.UserAgent}
 	if !strings.HasPrefix(secret, KeyPrefix) || len(secret) > 100 {
 		s.auditGlobal(ctx, m, "auth.key_failure", map[string]any{"reason": "malformed"})
@@ -245,35 +253,48 @@ func (s *Service) Authenticate(ctx context.Context, secret string, m RequestMeta
 			details: map[string]any{"reason": reason}})
 		return Actor{}, ErrBadCredentials
 	}
-	// A key never exceeds its user's current role.
-	a.Scopes = slices.DeleteFunc(slices.Clone(a.Scopes), func(sc string) bool { return !slices.Contains(roleScopes(a.Role), sc) })
-	// Nor does it exceed its own scopes: an admin's key without the admin
-	// scope acts as a member, so it neither administers nor sees or edits
-	// other users' private skills (which go by role, down to the SQL).
-	if a.Role == "admin" && !a.can("admin") {
-		a.Role = "member"
-	}
+	a = clampToRole(a)
 	s.touchKey(ctx, a)
 	ratelimit.Proved(ctx)
 	return a, nil
 }
 
+// clampToRole makes a credential's Actor no more than its user's current
+// role (a key or token never exceeds it) nor than its own scopes: an
+// admin's credential without the admin scope acts as a member, so it
+// neither administers nor sees or edits other users' private skills
+// (which go by role, down to the SQL).
+func clampToRole(a Actor) Actor {
+	a.Scopes = withinRole(a.Scopes, a.Role)
+	if a.Role == "admin" && !a.can("admin") {
+		a.Role = "member"
+	}
+	return a
+}
+
 // touchKey updates last_used_at at most once a minute per key and process,
 // so reads do not write on every request.
 func (s *Service) touchKey(ctx context.Context, a Actor) {
-	s.touchMu.Lock()
-	last, ok := s.touched[a.KeyID]
-	now := time.Now()
-	if ok && now.Sub(last) < time.Minute {
-		s.touchMu.Unlock()
+	if !s.touchDue(a.KeyID) {
 		return
 	}
-	s.touched[a.KeyID] = now
-	s.touchMu.Unlock()
 	err := s.db.Write(ctx, a.scope(), func(q database.Q) error { return store.TouchKey(ctx, q, a.KeyID) })
 	if err != nil {
 		s.log.Warn("could not record key use", "key", a.KeyID, "err", err)
 	}
+}
+
+// touchDue reports whether a credential's last use should be written now:
+// at most once a minute per credential and process.
+func (s *Service) touchDue(id uuid.UUID) bool {
+	s.touchMu.Lock()
+	defer s.touchMu.Unlock()
+	now := time.Now()
+	if last, ok := s.touched[id]; ok && now.Sub(last) < time.Minute {
+		return false
+	}
+	s.touched[id] = now
+	return true
 }
 
 // auditGlobal records a failed authentication before any tenant is known.

@@ -67,6 +67,21 @@ func quotaError(name string, limit, usage, adding int64) error {
 // over reports whether usage+adding exceeds limit (0: unlimited).
 func over(limit, usage, adding int64) bool { return limit > 0 && usage+adding > limit }
 
+// writeCounted is db.Write for a transaction that counts against a quota
+// or frees what counts (uploads, forks, deletions, new keys, sweeps): it
+// takes the tenant's quota lock before anything else. Taken later, after
+// a row lock (the skill an upload adds a version to, the skill a deletion
+// removes), two such transactions of one tenant could each hold what the
+// other waits for; with the quota lock always first they queue instead.
+func (s *Service) writeCounted(ctx context.Context, a Actor, fn func(q database.Q) error) error {
+	return s.db.Write(ctx, a.scope(), func(q database.Q) error {
+		if err := store.LockQuota(ctx, q); err != nil {
+			return fmt.Errorf("lock quotas: %w", err)
+		}
+		return fn(q)
+	})
+}
+
 // lockQuotas takes the tenant's quota lock for the rest of the transaction
 // and returns the limits that apply to it: the operator's override where
 // there is one, the server's default otherwise. Everything that counts

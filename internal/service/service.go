@@ -84,6 +84,7 @@ type Actor struct {
 	Email    string
 	Role     string    // admin, member, system, or "" (anonymous)
 	KeyID    uuid.UUID // zero unless authenticated by API key
+	GrantID  uuid.UUID // zero unless authenticated by OAuth access token
 	Scopes   []string  // what the credential allows: read, write, admin
 	Source   string    // api, cli, mcp, web, hook
 
@@ -98,6 +99,16 @@ func System(tenant uuid.UUID) Actor {
 
 func (a Actor) scope() database.Scope {
 	return database.Scope{TenantID: a.TenantID, UserID: a.UserID, Role: a.Role}
+}
+
+// CredentialID names the credential of the request, an API key or an
+// OAuth grant (zero for a web session): rate limits and MCP sessions are
+// per credential.
+func (a Actor) CredentialID() uuid.UUID {
+	if a.KeyID != uuid.Nil {
+		return a.KeyID
+	}
+	return a.GrantID
 }
 
 func (a Actor) isAdmin() bool { return a.Role == "admin" || a.Role == "system" }

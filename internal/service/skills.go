@@ -131,7 +131,7 @@ func (s *Service) CreateSkill(ctx context.Context, a Actor, files []bundle.File,
 	}
 	var out Published
 	var after afterCommit
-	err = s.db.Write(ctx, a.scope(), func(q database.Q) error {
+	err = s.writeCounted(ctx, a, func(q database.Q) error {
 		st, err := s.settingsIn(ctx, q)
 		if err != nil {
 			return err
@@ -256,7 +256,7 @@ func (s *Service) AddVersion(ctx context.Context, a Actor, name string, files []
 	}
 	var out Published
 	var after afterCommit
-	err = s.db.Write(ctx, a.scope(), func(q database.Q) error {
+	err = s.writeCounted(ctx, a, func(q database.Q) error {
 		sk, err := s.editable(ctx, q, a, name)
 		if err != nil {
 			return err
@@ -516,7 +516,7 @@ func (s *Service) DeleteSkill(ctx context.Context, a Actor, name string) error {
 	if err := a.need("write"); err != nil {
 		return err
 	}
-	return s.db.Write(ctx, a.scope(), func(q database.Q) error {
+	return s.writeCounted(ctx, a, func(q database.Q) error {
 		sk, err := s.editable(ctx, q, a, name)
 		if err != nil {
 			return err
@@ -725,7 +725,7 @@ func (s *Service) Fork(ctx context.Context, a Actor, name, newName string) (Publ
 	}
 	var out Published
 	var after afterCommit
-	err = s.db.Write(ctx, a.scope(), func(q database.Q) error {
+	err = s.writeCounted(ctx, a, func(q database.Q) error {
 		src, err := visible(ctx, q, name)
 		if err != nil {
 			return err

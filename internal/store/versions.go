@@ -128,3 +128,51 @@ func VersionFileData(ctx context.Context, q database.Q, version uuid.UUID) ([]Fi
 	rows, err := q.Query(ctx, qVersionFileData, version)
 	return collect(rows, err, scanFileData)
 }
+
+var (
+	qPublishedVersions         = query("PublishedVersions")
+	qPublishedVersionsFileData = query("PublishedVersionsFileData")
+)
+
+// PublishedVersion is one version of a published skill, with the skill's
+// fields the git repository shows.
+type PublishedVersion struct {
+	Skill       string
+	Category    string
+	Published   int // the skill's published version
+	PublishedAt time.Time
+	Version
+}
+
+// PublishedVersions lists every version up to the published one of each
+// published skill the scope may see, by skill name then number; onlyPublic
+// keeps public skills only.
+func PublishedVersions(ctx context.Context, q database.Q, onlyPublic bool) ([]PublishedVersion, error) {
+	rows, err := q.Query(ctx, qPublishedVersions, onlyPublic)
+	return collect(rows, err, func(r pgx.Row) (PublishedVersion, error) {
+		var p PublishedVersion
+		err := r.Scan(&p.Skill, &p.Category, &p.Published, &p.PublishedAt,
+			&p.ID, &p.Number, &p.Frontmatter, &p.Digest, &p.CreatedAt)
+		return p, err
+	})
+}
+
+// PublishedVersionsFileData reads the files of the given versions, keyed
+// by version id, reading only versions PublishedVersions would list.
+func PublishedVersionsFileData(ctx context.Context, q database.Q, ids []uuid.UUID, onlyPublic bool) (map[uuid.UUID][]FileData, error) {
+	rows, err := q.Query(ctx, qPublishedVersionsFileData, ids, onlyPublic)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[uuid.UUID][]FileData{}
+	for rows.Next() {
+		var id uuid.UUID
+		var f FileData
+		if err := rows.Scan(&id, &f.Path, &f.SHA256, &f.Size, &f.Data); err != nil {
+			return nil, err
+		}
+		out[id] = append(out[id], f)
+	}
+	return out, rows.Err()
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/skillvault/skillvault/internal/database"
 	"github.com/skillvault/skillvault/internal/dbtest"
+	"github.com/skillvault/skillvault/internal/gitserve"
 	"github.com/skillvault/skillvault/internal/mcpserver"
 	"github.com/skillvault/skillvault/internal/server"
 	"github.com/skillvault/skillvault/internal/service"
@@ -227,4 +228,19 @@ func MountMCP(s *Server) {
 		Authenticate: func(r *http.Request) (service.Actor, error) { return s.Srv.API.Authenticate(r, "mcp") },
 		Allow:        s.Srv.API.Allow,
 	})
+}
+
+// MountGit mounts the git repositories on s as `skillvault serve` mounts
+// them. Pass it as Options.Mount (or call it from one).
+func MountGit(s *Server) {
+	h, err := gitserve.Register(s.Srv.Mux, s.Svc, gitserve.Options{
+		Auth:       func(r *http.Request) (service.Actor, error) { return s.Srv.API.Authenticate(r, "git") },
+		HostTenant: s.Srv.HostTenant,
+		Allow:      s.Srv.API.Allow,
+		Dir:        s.T.TempDir(),
+	})
+	if err != nil {
+		s.T.Fatal(err)
+	}
+	s.T.Cleanup(func() { h.Close() })
 }

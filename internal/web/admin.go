@@ -81,7 +81,11 @@ func (wb *Web) adminKeys(w http.ResponseWriter, r *http.Request, c *reqCtx) erro
 	for _, u := range users {
 		emails[u.ID] = u.Email
 	}
-	wb.render(w, r, c, http.StatusOK, "admin_keys", "All API keys", map[string]any{"Keys": keys, "Emails": emails})
+	grants, err := wb.svc.ListGrants(r.Context(), c.A, true, 500)
+	if err != nil {
+		return err
+	}
+	wb.render(w, r, c, http.StatusOK, "admin_keys", "All API keys", map[string]any{"Keys": keys, "Emails": emails, "Grants": grants, "AllUsers": true})
 	return nil
 }
 
@@ -248,7 +252,9 @@ func (wb *Web) adminAnalytics(w http.ResponseWriter, r *http.Request, c *reqCtx)
 	var total int64
 	byEvent := map[string]int64{}
 	for _, d := range act.Daily {
-		total += d.Count
+		if d.Event != "view" { // views are not uses
+			total += d.Count
+		}
 		byEvent[d.Event] += d.Count
 	}
 	var top, users []point

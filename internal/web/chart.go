@@ -26,8 +26,8 @@ func dailySeries(days []store.DayCount, from time.Time, n int) []point {
 	}
 	out := make([]point, n)
 	for i := range out {
-		day := from.AddDate(0, 0, i).Format("2006-01-02")
-		out[i] = point{day, sums[day]}
+		day := from.AddDate(0, 0, i)
+		out[i] = point{day.Format(dayFormat), sums[day.Format("2006-01-02")]}
 	}
 	return out
 }

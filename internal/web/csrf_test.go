@@ -265,6 +265,7 @@ func TestEveryUnsafeRouteRefusesForgedRequests(t *testing.T) {
 		keyOf[k.UserID.String()] = k.ID.String()
 	}
 	acme, globex := e.hostURL("acme"), e.hostURL("globex")
+	adminGrant, memberGrant := e.grant(a, a.Admin, "admin"), e.grant(a, a.Member, "member")
 
 	// path fills a pattern's wildcards with things acme's admin may change.
 	path := func(pattern string) string {
@@ -281,6 +282,10 @@ func TestEveryUnsafeRouteRefusesForgedRequests(t *testing.T) {
 			return strings.Replace(p, "{id}", keyOf[a.Member.ID.String()], 1)
 		case strings.HasPrefix(p, "/me/keys/"):
 			return strings.Replace(p, "{id}", keyOf[a.Admin.ID.String()], 1)
+		case strings.HasPrefix(p, "/me/grants/"):
+			return strings.Replace(p, "{id}", adminGrant.String(), 1)
+		case strings.HasPrefix(p, "/admin/grants/"):
+			return strings.Replace(p, "{id}", memberGrant.String(), 1)
 		case strings.HasPrefix(p, "/login/"):
 			return e.loginLink(a, a.Member)
 		case p == "/skills/{name}/publish":

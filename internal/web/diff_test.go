@@ -133,7 +133,7 @@ func TestVersionsDiffAndFork(t *testing.T) {
 		t.Fatalf("fork: %d %s", f.Status, f.Body)
 	}
 	s := ab.get("/skills/my-notes")
-	if !strings.Contains(s.Body, `forked from <a href="/skills/notes">notes</a>`) || !strings.Contains(s.Body, "private") {
+	if !strings.Contains(s.Body, `forked from <a href="/skills/notes">notes</a>`) || !strings.Contains(s.Body, "visible only to you") {
 		t.Error("the fork page does not show its source or visibility")
 	}
 	if b.get("/skills/my-notes").Status != 404 {

@@ -20,7 +20,11 @@ func (wb *Web) renderKeys(w http.ResponseWriter, r *http.Request, c *reqCtx, sta
 	if err != nil {
 		return err
 	}
-	wb.render(w, r, c, status, "keys", "API keys", map[string]any{"Keys": keys, "Created": created, "Error": formErr, "Admin": c.admin()})
+	grants, err := wb.svc.ListGrants(r.Context(), c.A, false, 200)
+	if err != nil {
+		return err
+	}
+	wb.render(w, r, c, status, "keys", "API keys", map[string]any{"Keys": keys, "Grants": grants, "Created": created, "Error": formErr, "Admin": c.admin()})
 	return nil
 }
 

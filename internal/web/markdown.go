@@ -32,7 +32,7 @@ var sanitizer = func() *bluemonday.Policy {
 }()
 
 // relLinks makes relative links and images of a skill point into its file
-// browser.
+// browser, and moves headings one level down under the page's own <h1>.
 type relLinks struct{ prefix string }
 
 func (t relLinks) Transform(doc *ast.Document, _ text.Reader, _ parser.Context) {
@@ -43,6 +43,10 @@ func (t relLinks) Transform(doc *ast.Document, _ text.Reader, _ parser.Context) 
 		switch x := n.(type) {
 		case *ast.Link:
 			x.Destination = t.rewrite(x.Destination)
+		case *ast.Heading:
+			// The page's <h1> is the skill's (or file's) name: a
+			// document's headings sit one level below it.
+			x.Level = min(x.Level+1, 6)
 		case *ast.Image:
 			// Images would need their bytes served inline; show the link
 			// target through the file browser instead.

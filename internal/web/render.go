@@ -17,13 +17,16 @@ type pageTemplate struct{ t *template.Template }
 
 var funcs = template.FuncMap{
 	"since": since,
-	"date":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"date":  func(t time.Time) string { return t.UTC().Format(dayFormat + ", 15:04 UTC") },
 	"datep": func(t *time.Time) string {
 		if t == nil {
 			return "never"
 		}
-		return t.UTC().Format("2006-01-02")
+		return t.UTC().Format(dayFormat)
 	},
+	"status":   statusWord,
+	"audience": audience,
+	"noun":     noun,
 	"stars": func(avg float64) string {
 		n := int(avg + 0.5)
 		return strings.Repeat("★", n) + strings.Repeat("☆", 5-n)
@@ -123,6 +126,47 @@ func (wb *Web) render(w http.ResponseWriter, r *http.Request, c *reqCtx, status 
 	}
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// dayFormat is how every page writes a day (since falls back to it too).
+const dayFormat = "2 Jan 2006"
+
+// statusWord says a skill's status as people say it.
+func statusWord(status string) string {
+	return strings.ReplaceAll(status, "_", " ")
+}
+
+// audience says who can see a skill, in the words of the person looking
+// (viewer): admins also see other members' private skills.
+func audience(visibility, author, viewer, tenant string) string {
+	switch visibility {
+	case "public":
+		return "visible to anyone"
+	case "private":
+		if author == viewer {
+			return "visible only to you"
+		}
+		return "visible only to its author"
+	}
+	return "visible to everyone in " + tenant
+}
+
+// noun is the word for n things without the number, for pages that set the
+// number apart ("<strong>1</strong> install"). n is any integer type.
+func noun(n any, word string) string {
+	var one bool
+	switch v := n.(type) {
+	case int:
+		one = v == 1
+	case int64:
+		one = v == 1
+	case int32:
+		one = v == 1
+	}
+	if one {
+		return word
+	}
+	return word + "s"
 }
 
 func plural(n int, word string) string {

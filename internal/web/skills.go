@@ -14,6 +14,7 @@ import (
 
 	"github.com/skillvault/skillvault/internal/bundle"
 	"github.com/skillvault/skillvault/internal/fileserve"
+	"github.com/skillvault/skillvault/internal/gitserve"
 	"github.com/skillvault/skillvault/internal/service"
 	"github.com/skillvault/skillvault/internal/store"
 )
@@ -220,7 +221,8 @@ func (wb *Web) skillPage(w http.ResponseWriter, r *http.Request, c *reqCtx) erro
 		return err
 	}
 	data := map[string]any{"Skill": sk, "Version": v, "Fields": frontmatterFields(v.Frontmatter),
-		"CanEdit": sk.AuthorID == c.A.UserID || c.admin(), "Agents": agents, "MCP": wb.mcpConfig(r), "Base": wb.baseURL(r)}
+		"CanEdit": sk.AuthorID == c.A.UserID || c.admin(), "Agents": agents, "MCP": wb.mcpConfig(r), "Base": wb.baseURL(r),
+		"Git": gitserve.InstallCommands(gitserve.RepoURL(wb.baseURL(r), sk.Visibility == "public"), c.S.TenantSlug, sk.Name)}
 	f, _, err := wb.svc.File(ctx, c.A, name, "latest", "SKILL.md")
 	switch {
 	case err == nil:

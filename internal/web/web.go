@@ -141,6 +141,9 @@ func (wb *Web) Register(mux Mux) {
 	auth("GET /me/keys/{id}", wb.keyPage)
 	auth("POST /me/keys/{id}/revoke", wb.revokeKey)
 	auth("POST /logout/everywhere", wb.logoutEverywhere)
+	auth("GET /oauth/authorize", wb.authorizePage)
+	auth("POST /oauth/authorize", wb.authorizeDecision)
+	auth("POST /me/grants/{id}/revoke", wb.revokeGrant)
 
 	auth("GET /admin/{$}", wb.adminOnly(wb.adminHome))
 	auth("GET /admin/users", wb.adminOnly(wb.adminUsers))
@@ -148,6 +151,7 @@ func (wb *Web) Register(mux Mux) {
 	auth("POST /admin/users/{id}", wb.adminOnly(wb.adminUpdateUser))
 	auth("GET /admin/keys", wb.adminOnly(wb.adminKeys))
 	auth("POST /admin/keys/{id}/revoke", wb.adminOnly(wb.adminRevokeKey))
+	auth("POST /admin/grants/{id}/revoke", wb.adminOnly(wb.revokeGrant))
 	auth("GET /admin/settings", wb.adminOnly(wb.adminSettings))
 	auth("POST /admin/settings", wb.adminOnly(wb.adminSaveSettings))
 	auth("GET /admin/audit", wb.adminOnly(wb.adminAudit))
@@ -352,7 +356,7 @@ func since(t time.Time) string {
 	case d < 60*24*time.Hour:
 		return plural(int(d.Hours()/24), "day") + " ago"
 	}
-	return t.Format("2 Jan 2006")
+	return t.UTC().Format(dayFormat)
 }
 
 func (wb *Web) codeCSS(w http.ResponseWriter, r *http.Request) {

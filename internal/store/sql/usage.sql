@@ -33,4 +33,4 @@ WHERE e.created_at >= $1 AND e.created_at < $2 AND e.event <> 'view'
 GROUP BY u.email ORDER BY uses DESC, u.email LIMIT $3;
 
 -- name: ActivityActiveUsers
-SELECT count(DISTINCT user_id) FROM usage_events WHERE created_at >= $1 AND created_at < $2;
+SELECT count(DISTINCT user_id) FROM usage_events WHERE created_at >= $1 AND created_at < $2 AND event <> 'view';

@@ -37,3 +37,28 @@ WHERE f.version_id = $1 AND f.path = $2;
 SELECT f.path, f.sha256, f.size, b.data
 FROM skill_version_files f JOIN blobs b ON b.sha256 = f.sha256
 WHERE f.version_id = $1 ORDER BY f.path COLLATE "C";
+
+-- name: PublishedVersions
+-- Every version up to the published one of each published skill the scope
+-- may see (public ones only when $1), for the git repository of a view.
+SELECT s.name, s.category, s.published_version, s.published_at,
+       v.id, v.number, v.frontmatter, v.digest, v.created_at
+FROM skills s
+JOIN skill_versions v ON v.skill_id = s.id AND v.number <= s.published_version
+WHERE s.status = 'published' AND s.published_at IS NOT NULL
+  AND skill_visible(s.author_id, s.visibility, s.status)
+  AND (NOT $1::bool OR s.visibility = 'public')
+ORDER BY s.name COLLATE "C", v.number;
+
+-- name: PublishedVersionsFileData
+-- The files of those of the versions $1 that PublishedVersions lists for
+-- the same scope: an id from elsewhere reads nothing.
+SELECT f.version_id, f.path, f.sha256, f.size, b.data
+FROM skill_version_files f
+JOIN blobs b ON b.sha256 = f.sha256
+JOIN skill_versions v ON v.id = f.version_id
+JOIN skills s ON s.id = v.skill_id AND v.number <= s.published_version
+WHERE f.version_id = ANY($1) AND s.status = 'published' AND s.published_at IS NOT NULL
+  AND skill_visible(s.author_id, s.visibility, s.status)
+  AND (NOT $2::bool OR s.visibility = 'public')
+ORDER BY f.version_id, f.path COLLATE "C";

@@ -55,7 +55,7 @@
     if (zip.files.length) { folder.value = ''; chosen.textContent = 'Chosen: ' + zip.files[0].name; }
   });
   folder.addEventListener('change', function () {
-    if (folder.files.length) { zip.value = ''; chosen.textContent = 'Chosen: a folder with ' + folder.files.length + ' files'; }
+    if (folder.files.length) { zip.value = ''; var n = folder.files.length; chosen.textContent = 'Chosen: a folder with ' + n + (n === 1 ? ' file' : ' files'); }
   });
 
   var drop = form.querySelector('[data-drop]');
