@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -472,5 +473,33 @@ func TestWebSessionsShareTheRateLimit(t *testing.T) {
 	}
 	if r := s.Do("GET", "/", "", nil, "Cookie", other); r.Status != http.StatusOK {
 		t.Errorf("another tenant's session while acme is limited: %d", r.Status)
+	}
+}
+
+// TestOverLimitCookiesCostOneLookup: once an address is over its
+// anonymous allowance, a request that claims a session is checked before
+// it is refused. Before, every cookie shaped like a session token was
+// looked up in the database, so one anonymous request with hundreds of
+// forged cookies (64 KiB of headers hold about a thousand) cost hundreds
+// of database transactions while being refused. Now at most one is.
+func TestOverLimitCookiesCostOneLookup(t *testing.T) {
+	t.Parallel()
+	s := startAll(t, testserver.Options{AnonRateLimit: 1})
+	acme := s.Tenant("acme")
+	session := signIn(t, s, acme.ID, acme.Member)
+	var cookies []string
+	for i := range 300 {
+		cookies = append(cookies, fmt.Sprintf("c%d=%s.%s", i, acme.ID, strings.Repeat("x", 24)))
+	}
+	drain(t, s)
+	before := s.Svc.DB().Stats().AcquireCount
+	wantAddressLimited(t, "300 forged session cookies", s.Do("GET", "/healthz", "", nil, "Cookie", strings.Join(cookies, "; ")))
+	// A few acquisitions may come from background work (embedder, listener).
+	if n := s.Svc.DB().Stats().AcquireCount - before; n > 5 {
+		t.Errorf("one refused request with 300 forged session cookies took %d database connections, want at most a few", n)
+	}
+	// A live session is still recognised at the over-limit address.
+	if r := s.Do("GET", "/", "", nil, "Cookie", session); r.Status != http.StatusOK {
+		t.Errorf("a live session at an over-limit address: %d", r.Status)
 	}
 }
