@@ -148,6 +148,7 @@ func serve(ctx context.Context, e *env, args []string) int {
 	web.New(svc, web.Config{
 		Logger:     e.log,
 		HostTenant: srv.HostTenant,
+		Allow:      srv.API.Allow,
 		BaseURL:    e.getenv("SKILLVAULT_BASE_URL"),
 		OIDC: web.OIDCConfig{
 			Issuer:       e.getenv("SKILLVAULT_OIDC_ISSUER"),

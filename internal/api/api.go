@@ -161,14 +161,19 @@ func Meta(r *http.Request, source string) service.RequestMeta {
 		Resource: Origin(r) + r.URL.Path}
 }
 
-// Allow applies the per-key and then the per-tenant rate limit to a's
-// request. When one refuses it answers 429 naming that limit and reports
-// false. MCP and discovery use it too, so every keyed interface shares
-// the same allowance.
+// Allow applies the per-credential and then the per-tenant rate limit to
+// a's request. The credential is the API key, or the user for a web
+// session (which has no key). When one refuses it answers 429 naming that
+// limit and reports false. MCP, discovery and the web UI use it too, so
+// every interface shares the same allowance.
 func (api *API) Allow(w http.ResponseWriter, r *http.Request, a service.Actor) bool {
-	key, ok, wait := api.keys.Take(a.CredentialID())
+	id := a.CredentialID() // the API key or the OAuth grant
+	if id == uuid.Nil {
+		id = a.UserID // a web session; key, grant and user ids are random UUIDs: buckets never meet
+	}
+	key, ok, wait := api.keys.Take(id)
 	if !ok {
-		WriteRateLimited(w, r, "key", wait, "this API key (or OAuth grant) is over its rate limit; retry after the Retry-After delay")
+		WriteRateLimited(w, r, "key", wait, "this API key (or OAuth grant, or web session) is over its rate limit; retry after the Retry-After delay")
 		return false
 	}
 	if _, ok, wait := api.tenants.Take(a.TenantID); !ok {

@@ -211,3 +211,57 @@ func TestProviderKeysWriteOnly(t *testing.T) {
 		t.Fatal("a refused key was stored")
 	}
 }
+
+// TestProviderKeyStaysWithItsURL: a tenant's sealed provider key belongs
+// to the endpoint it was given for. Before, an admin (a co-admin, a stolen
+// admin key) could move embedding_url or llm_review_url to a server of
+// theirs without touching the key and receive the write-only secret there.
+// Now moving a URL without a new key drops the key; setting both together
+// keeps the new one.
+func TestProviderKeyStaysWithItsURL(t *testing.T) {
+	t.Parallel()
+	box, _ := secrets.New(bytes.Repeat([]byte{7}, secrets.KeySize))
+	catcher := newStandIn(t, http.StatusInternalServerError)
+	opt := service.Options{Secrets: box, Egress: egress.MustNew(egress.Options{Allow: []string{"127.0.0.1"}})}
+	s := testserver.Start(t, testserver.Options{Service: opt})
+	a := s.Tenant("acme")
+	const secret = "sk-acme-own-7777"
+	var st struct {
+		EmbeddingSet bool `json:"embedding_api_key_set"`
+		LLMSet       bool `json:"llm_api_key_set"`
+	}
+	wantStatus(t, s.Do("PATCH", "/api/v1/settings", a.Admin.Key, map[string]any{"embedding_provider": "openai",
+		"embedding_url": "https://embed.acme.example/v1", "embedding_model": "m", "embedding_api_key": secret,
+		"llm_review_url": "https://llm.acme.example", "llm_review_model": "m", "llm_api_key": secret}), 200)
+
+	// Another admin moves both URLs, keeping the keys as they are.
+	r := s.Do("PATCH", "/api/v1/settings", a.Admin.Key, map[string]any{"embedding_url": catcher.URL, "llm_review_url": catcher.URL})
+	wantStatus(t, r, 200)
+	r.JSON(t, &st)
+	if st.EmbeddingSet || st.LLMSet {
+		t.Errorf("after moving the URLs without new keys: %s", r.Body)
+	}
+	create(t, s, a.Admin.Key, describedBundle("moved-skill", "Finds moved things. Use for moved."), "?publish=true")
+	s.Svc.EmbedDue(context.Background())
+	s.Svc.Wait()
+	s.Do("POST", "/api/v1/skills/moved-skill/reviews", a.Admin.Key, nil)
+	n, headers := catcher.reached()
+	if n == 0 {
+		t.Fatal("the moved URL was never called")
+	}
+	for _, h := range headers {
+		if strings.Contains(h, secret) {
+			t.Errorf("the moved URL received the tenant's key: Authorization %q", h)
+		}
+	}
+
+	// A URL and a key set together stay together; an unrelated change keeps them.
+	wantStatus(t, s.Do("PATCH", "/api/v1/settings", a.Admin.Key, map[string]any{"embedding_url": "https://embed2.acme.example/v1",
+		"embedding_api_key": secret}), 200)
+	r = s.Do("PATCH", "/api/v1/settings", a.Admin.Key, map[string]any{"require_review": true, "embedding_url": "https://embed2.acme.example/v1"})
+	wantStatus(t, r, 200)
+	r.JSON(t, &st)
+	if !st.EmbeddingSet {
+		t.Errorf("a key set with its URL was dropped: %s", r.Body)
+	}
+}

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -36,7 +37,7 @@ func startAll(t *testing.T, opt testserver.Options) *testserver.Server {
 			Allow:      s.Srv.API.Allow,
 		})
 		testserver.MountMCP(s)
-		web.New(s.Svc, web.Config{HostTenant: s.Srv.HostTenant}).Register(s.Srv.Mux)
+		web.New(s.Svc, web.Config{HostTenant: s.Srv.HostTenant, Allow: s.Srv.API.Allow}).Register(s.Srv.Mux)
 	}
 	return testserver.Start(t, opt)
 }
@@ -436,5 +437,69 @@ func TestTenantRateLimit(t *testing.T) {
 	}
 	if !slices.Contains(limits, "key") || slices.Contains(limits, "tenant") {
 		t.Errorf("one key over its own limit: %q", limits)
+	}
+}
+
+// TestWebSessionsShareTheRateLimit: a signed-in browser is held to the
+// same limits as the user's API keys. Before, the web UI called no limit
+// at all, so a member (or a script with a session cookie) bypassed both
+// the per-key and the per-tenant allowance through it, and a tenant's
+// saturated allowance did not stop its web traffic.
+func TestWebSessionsShareTheRateLimit(t *testing.T) {
+	t.Parallel()
+	// Bursts of 2, one more a second, per credential and per tenant.
+	s := startAll(t, testserver.Options{RateLimit: 1, TenantRateLimit: 100})
+	acme := s.Tenant("acme")
+	cookie := signIn(t, s, acme.ID, acme.Member)
+	var limits []string
+	for range 5 {
+		r := s.Do("GET", "/search?q=x", "", nil, "Cookie", cookie)
+		limits = append(limits, limitOf(t, r))
+	}
+	if !slices.Contains(limits, "key") {
+		t.Errorf("five web requests of one session at a limit of two: limits hit %q, want the credential's", limits)
+	}
+
+	// The tenant's keys have spent its allowance: its web sessions wait too.
+	s = startAll(t, testserver.Options{RateLimit: 100, TenantRateLimit: 1})
+	acme, globex := s.Tenant("acme"), s.Tenant("globex")
+	cookie = signIn(t, s, acme.ID, acme.Member)
+	other := signIn(t, s, globex.ID, globex.Member)
+	for range 3 {
+		s.Do("GET", "/api/v1/me", acme.Admin.Key, nil)
+	}
+	if l := limitOf(t, s.Do("GET", "/", "", nil, "Cookie", cookie)); l != "tenant" {
+		t.Errorf("web request of a tenant over its limit: limit %q, want tenant", l)
+	}
+	if r := s.Do("GET", "/", "", nil, "Cookie", other); r.Status != http.StatusOK {
+		t.Errorf("another tenant's session while acme is limited: %d", r.Status)
+	}
+}
+
+// TestOverLimitCookiesCostOneLookup: once an address is over its
+// anonymous allowance, a request that claims a session is checked before
+// it is refused. Before, every cookie shaped like a session token was
+// looked up in the database, so one anonymous request with hundreds of
+// forged cookies (64 KiB of headers hold about a thousand) cost hundreds
+// of database transactions while being refused. Now at most one is.
+func TestOverLimitCookiesCostOneLookup(t *testing.T) {
+	t.Parallel()
+	s := startAll(t, testserver.Options{AnonRateLimit: 1})
+	acme := s.Tenant("acme")
+	session := signIn(t, s, acme.ID, acme.Member)
+	var cookies []string
+	for i := range 300 {
+		cookies = append(cookies, fmt.Sprintf("c%d=%s.%s", i, acme.ID, strings.Repeat("x", 24)))
+	}
+	drain(t, s)
+	before := s.Svc.DB().Stats().AcquireCount
+	wantAddressLimited(t, "300 forged session cookies", s.Do("GET", "/healthz", "", nil, "Cookie", strings.Join(cookies, "; ")))
+	// A few acquisitions may come from background work (embedder, listener).
+	if n := s.Svc.DB().Stats().AcquireCount - before; n > 5 {
+		t.Errorf("one refused request with 300 forged session cookies took %d database connections, want at most a few", n)
+	}
+	// A live session is still recognised at the over-limit address.
+	if r := s.Do("GET", "/", "", nil, "Cookie", session); r.Status != http.StatusOK {
+		t.Errorf("a live session at an over-limit address: %d", r.Status)
 	}
 }

@@ -81,12 +81,13 @@ func (s *Server) validCredential(r *http.Request) bool {
 		}
 		return true
 	}
+	// Only the first cookie shaped like a session token is looked up: a
+	// browser sends one session, and a refused request must not buy a
+	// database transaction per forged cookie.
 	for _, c := range r.Cookies() {
-		if _, ok := service.TokenTenant(c.Value); !ok {
-			continue
-		}
-		if _, _, err := s.svc.SessionActor(r.Context(), c.Value, api.Meta(r, "web")); err == nil {
-			return true
+		if _, ok := service.TokenTenant(c.Value); ok {
+			_, _, err := s.svc.SessionActor(r.Context(), c.Value, api.Meta(r, "web"))
+			return err == nil
 		}
 	}
 	return false

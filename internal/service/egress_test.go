@@ -83,8 +83,11 @@ func TestOperatorKeyOnlyToOperatorEndpoint(t *testing.T) {
 		t.Errorf("the operator's endpoint got %q, missing %v", got, want)
 	}
 
-	own := "sk-tenant-own-key"
-	if _, err := f.svc.UpdateSettings(context.Background(), admin, service.SettingsPatch{EmbeddingAPIKey: &own, LLMAPIKey: &own}); err != nil {
+	// A tenant's own key is given with its endpoint (a key left behind
+	// when the URL moves is dropped: TestProviderKeyStaysWithItsURL).
+	own, ownURL := "sk-tenant-own-key", tenantOwn.URL
+	if _, err := f.svc.UpdateSettings(context.Background(), admin, service.SettingsPatch{EmbeddingURL: &ownURL, LLMReviewURL: &ownURL,
+		EmbeddingAPIKey: &own, LLMAPIKey: &own}); err != nil {
 		t.Fatal(err)
 	}
 	useProviders(t, f, admin, tenantOwn.URL, "third-skill")

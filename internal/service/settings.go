@@ -144,6 +144,15 @@ func (s *Service) UpdateSettings(ctx context.Context, a Actor, p SettingsPatch) 
 		setb(&n.PublicDiscovery, p.PublicDiscovery)
 		set(&n.LLMReviewURL, p.LLMReviewURL)
 		set(&n.LLMReviewModel, p.LLMReviewModel)
+		// A sealed key belongs to the endpoint it was given for: a URL
+		// moved without a new key drops it, or an admin could re-point the
+		// write-only secret at a server of theirs and read it there.
+		if n.EmbeddingURL != old.EmbeddingURL {
+			n.EmbeddingKeySealed = nil
+		}
+		if n.LLMReviewURL != old.LLMReviewURL {
+			n.LLMKeySealed = nil
+		}
 		if err := s.setSecret(&n.EmbeddingKeySealed, "embedding_api_key", p.EmbeddingAPIKey, a); err != nil {
 			return err
 		}

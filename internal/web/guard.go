@@ -27,6 +27,10 @@ import (
 //     its host-only cookie instead (double submit).
 //
 // A refused request changes nothing: the handler never runs.
+//
+// Safe requests pass too, except the subresources another origin of the
+// site or another site makes (foreignSubresource): only a top-level
+// navigation from elsewhere is served.
 
 const (
 	tokenField = "csrf"
@@ -56,6 +60,12 @@ func safeMethod(m string) bool {
 func (wb *Web) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if safeMethod(r.Method) {
+			if foreignSubresource(r) {
+				c, _ := wb.requestSession(r)
+				wb.errorPage(w, r, c, http.StatusForbidden, "Request refused",
+					"This page cannot be loaded from another site. Open it from its address instead.")
+				return
+			}
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -76,6 +86,22 @@ func (wb *Web) guard(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		}
 	})
+}
+
+// foreignSubresource reports a request that the browser says another
+// origin made without the user following a link: an image, script, style,
+// fetch or frame of another tenant's page (same site) or another site.
+// The browser sends cookies with those, so they would run as the
+// signed-in user: a GET that records a download would be recorded, and
+// the answer's size and timing are what cross-site leaks measure. Only a
+// top-level navigation from elsewhere is served. Browsers without Fetch
+// Metadata send no Sec-Fetch-Site and are served as before.
+func foreignSubresource(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-site", "cross-site":
+		return r.Header.Get("Sec-Fetch-Mode") != "navigate" || r.Header.Get("Sec-Fetch-Dest") != "document"
+	}
+	return false
 }
 
 func (wb *Web) checkRequest(w http.ResponseWriter, r *http.Request, c *reqCtx) error {

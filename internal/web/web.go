@@ -50,6 +50,10 @@ type Config struct {
 	BaseURL string
 	// MaxUploadBytes bounds a bundle upload (default 64 MiB).
 	MaxUploadBytes int64
+	// Allow applies the per-credential and per-tenant rate limits to a
+	// signed-in request and answers 429 itself when one refuses
+	// (api.Allow, shared with REST, MCP and discovery); nil for none.
+	Allow func(w http.ResponseWriter, r *http.Request, a service.Actor) bool
 }
 
 // Web serves the browser interface.
@@ -236,6 +240,9 @@ func (wb *Web) authed(h handler) http.Handler {
 				return
 			}
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		if wb.cfg.Allow != nil && !wb.cfg.Allow(w, r, c.A) {
 			return
 		}
 		if err := h(w, r, c); err != nil {
