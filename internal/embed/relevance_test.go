@@ -15,7 +15,7 @@ import (
 // fixtures as distractors.
 func TestRelevance(t *testing.T) {
 	corpus := embedtest.Corpus(t)
-	skills := append(corpus, embedtest.Fixtures(t)...)
+	skills := embedtest.RelevanceSet(t)
 	names := make(map[string]bool)
 	inCorpus := make(map[string]bool)
 	for _, s := range skills {
@@ -32,8 +32,8 @@ func TestRelevance(t *testing.T) {
 			t.Logf("corpus lacks %q; query %q left out", q.Want, q.Query)
 		}
 	}
-	if len(queries) < 20 {
-		t.Skipf("only %d of %d queries have their skill in this corpus; need 20", len(queries), len(embedtest.Queries))
+	if len(queries) < 60 || len(skills) < 80 {
+		t.Fatalf("the relevance set has %d queries over %d skills; want at least 60 over 80", len(queries), len(skills))
 	}
 	t.Logf("%d skills (%d from the corpus), %d queries", len(skills), len(corpus), len(queries))
 
@@ -93,7 +93,7 @@ func TestRelevance(t *testing.T) {
 	t.Logf("builtin, corpus queries (%d): recall@1 = %.2f, recall@3 = %.2f", len(cq), embedtest.Recall(cq, cr, 1), embedtest.Recall(cq, cr, 3))
 	r1 := embedtest.Recall(queries, rankings, 1)
 	r3 := embedtest.Recall(queries, rankings, 3)
-	t.Logf("builtin, all queries (%d): recall@1 = %.2f, recall@3 = %.2f", len(queries), r1, r3)
+	t.Logf("builtin, all queries (%d): recall@1 = %.2f, recall@3 = %.2f, MRR = %.3f", len(queries), r1, r3, embedtest.MRR(queries, rankings))
 	if r3 < 0.8 {
 		t.Errorf("recall@3 = %.2f, want ≥ 0.80", r3)
 	}
