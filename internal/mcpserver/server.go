@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -149,7 +150,15 @@ type SearchInput struct {
 
 // SearchOutput is search_skills' result.
 type SearchOutput struct {
-	Skills []SkillSummary `json:"skills"`
+	Skills  []SkillSummary `json:"skills"`
+	Message string         `json:"message,omitempty" jsonschema:"set when no skill matches the query"`
+	Closest []SkillSummary `json:"closest,omitempty" jsonschema:"when no skill matches: the skills nearest in meaning, which are not matches"`
+}
+
+// closestFinder is a backend that can list the skills nearest a query
+// that matched none.
+type closestFinder interface {
+	ClosestSkills(ctx context.Context, q SearchQuery) ([]service.SearchHit, error)
 }
 
 func (t *tools) search(ctx context.Context, req *mcp.CallToolRequest, in SearchInput) (*mcp.CallToolResult, SearchOutput, error) {
@@ -167,7 +176,32 @@ func (t *tools) search(ctx context.Context, req *mcp.CallToolRequest, in SearchI
 	if err != nil {
 		return nil, SearchOutput{}, toolError(t.log, "search_skills", err)
 	}
-	out := SearchOutput{Skills: []SkillSummary{}}
+	out := SearchOutput{}
+	if out.Skills, err = summaries(ctx, b, hits); err != nil {
+		return nil, SearchOutput{}, toolError(t.log, "search_skills", err)
+	}
+	if len(hits) == 0 && strings.TrimSpace(in.Query) != "" {
+		out.Message = "no skill matches " + strconv.Quote(in.Query)
+		if cf, ok := b.(closestFinder); ok {
+			closest, err := cf.ClosestSkills(ctx, SearchQuery{Query: in.Query, Category: in.Category, Tags: in.Tags, Limit: in.Limit})
+			if err != nil {
+				return nil, SearchOutput{}, toolError(t.log, "search_skills", err)
+			}
+			if out.Closest, err = summaries(ctx, b, closest); err != nil {
+				return nil, SearchOutput{}, toolError(t.log, "search_skills", err)
+			}
+			if len(out.Closest) == 0 {
+				out.Closest = nil
+			}
+		}
+	}
+	return nil, out, nil
+}
+
+// summaries turns search hits into the tool's skill summaries, reading
+// the digest of a hit that lacks it.
+func summaries(ctx context.Context, b Backend, hits []service.SearchHit) ([]SkillSummary, error) {
+	out := []SkillSummary{}
 	for _, h := range hits {
 		sum := SkillSummary{Name: h.Name, Title: h.Title, Description: h.Description, Category: h.Category, Tags: h.Tags,
 			Status: h.Status, Version: h.Version, Digest: h.Digest, Rating: h.RatingAverage, RatingCount: h.RatingCount, Uses: h.Uses}
@@ -176,12 +210,12 @@ func (t *tools) search(ctx context.Context, req *mcp.CallToolRequest, in SearchI
 			if v, err := b.Version(ctx, h.Name, itoa(h.Version)); err == nil {
 				sum.Digest = v.Digest
 			} else if service.KindOf(err) != service.NotFound {
-				return nil, SearchOutput{}, toolError(t.log, "search_skills", err)
+				return nil, err
 			}
 		}
-		out.Skills = append(out.Skills, sum)
+		out = append(out, sum)
 	}
-	return nil, out, nil
+	return out, nil
 }
 
 // GetInput is get_skill's arguments.
