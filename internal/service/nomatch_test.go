@@ -84,14 +84,14 @@ func TestSearchSnippetsArePlainText(t *testing.T) {
 // TestPlainSnippet covers the Markdown PlainSnippet strips.
 func TestPlainSnippet(t *testing.T) {
 	for in, want := range map[string]string{
-		"# Frontend Design\nBuild <mark>pages</mark>":          "Frontend Design Build <mark>pages</mark>",
-		"```python\nimport os\n```\nthen **run** it":           "import os then run it",
+		"# Frontend Design\nBuild <mark>pages</mark>":         "Frontend Design Build <mark>pages</mark>",
+		"```python\nimport os\n```\nthen **run** it":          "import os then run it",
 		"see [the guide](http://x.test/g) and ![logo](l.png)": "see the guide and logo",
-		"| a | b |\n|---|---|\n| 1 | 2 |":                      "a b 1 2",
-		"> quoted `code` and ~~old~~ text":                     "quoted code and old text",
-		"1. first\n2) second\n- [x] done":                      "first second done",
-		"keep snake_case names":                                "keep snake_case names",
-		"intro text ## Usage here":                             "intro text Usage here",
+		"| a | b |\n|---|---|\n| 1 | 2 |":                     "a b 1 2",
+		"> quoted `code` and ~~old~~ text":                    "quoted code and old text",
+		"1. first\n2) second\n- [x] done":                     "first second done",
+		"keep snake_case names":                               "keep snake_case names",
+		"intro text ## Usage here":                            "intro text Usage here",
 	} {
 		if got := service.PlainSnippet(in); got != want {
 			t.Errorf("PlainSnippet(%q) = %q, want %q", in, got, want)
