@@ -54,6 +54,16 @@ func TestSearchNoMatch(t *testing.T) {
 			t.Errorf("%s: a covered need: hits %v, closest %v", mode, names(res.Hits), names(res.Closest))
 		}
 	}
+	// A skill whose vector is still pending has no known similarity: its
+	// term match stands in hybrid mode.
+	f.publish(t, admin, skillFiles("helm-chart-lint", "Lint Kubernetes Helm charts before they are installed.", "Run helm lint."), "tenant")
+	res, err := f.svc.SearchWithClosest(ctx, admin, service.SearchQuery{Text: noMatchQuery})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hits) != 1 || res.Hits[0].Name != "helm-chart-lint" || res.Closest != nil {
+		t.Errorf("a keyword match awaiting its vector: hits %v, closest %v", names(res.Hits), names(res.Closest))
+	}
 }
 
 // TestSearchSnippetsArePlainText: a skill written in Markdown yields a

@@ -465,7 +465,7 @@ type scored struct {
 // semantic or hybrid candidate matches when its cosine reaches floor (a
 // keyword candidate matched a term already); when the semantic list is
 // missing (keyword mode, embedder down or off) keyword matches stand
-// alone. No score is negative. The lists hold only skills the actor may
+// alone. No score is negative: a non-positive cosine is neither. The lists hold only skills the actor may
 // see and the filters allow, ranked among themselves, so no rank or score
 // depends on a hidden skill.
 func combine(sq SearchQuery, keyword, semantic []store.Ranked, floor float64) (matches, near []scored) {
@@ -504,15 +504,17 @@ func combine(sq SearchQuery, keyword, semantic []store.Ranked, floor float64) (m
 	for _, c := range order {
 		cos, inSemantic := cosine[c.id]
 		switch {
-		case len(semantic) == 0 || (inSemantic && cos >= floor && cos > 0):
+		case !inSemantic || (cos >= floor && cos > 0):
 			matches = append(matches, *c)
-		case inSemantic && cos > 0:
+		case cos > 0:
 			c.score = cos
 			near = append(near, *c)
 		}
-		// A keyword match the semantic ranking placed below the floor,
-		// or beyond its candidates, is dropped: in hybrid mode the floor
-		// is what tells a topic from a shared common word.
+		// A keyword match the semantic ranking placed below the floor is
+		// dropped: in hybrid mode the floor is what tells a topic from a
+		// shared common word. One the semantic list lacks (its vector is
+		// pending, or it ranks beyond the candidates of a large tenant)
+		// has no known similarity and keeps its term match.
 	}
 	sortScored(matches)
 	sortScored(near)
