@@ -264,7 +264,9 @@ func TestVectorCacheSeesOtherProcesses(t *testing.T) {
 	admin, _ := f.tenant(t, "acme")
 	f.publish(t, admin, skillFiles("first-skill", "Format Markdown tables neatly. Use for tables.", "Tables."), "tenant")
 	f.svc.EmbedDue(ctx)
-	if hits, err := f.svc.Search(ctx, admin, service.SearchQuery{Text: "photograph resizing", Mode: "semantic"}); err != nil || len(hits) != 1 {
+	// The warm-up loads the cache; it asks for what the skill is about,
+	// since an unrelated query is below the similarity floor.
+	if hits, err := f.svc.Search(ctx, admin, service.SearchQuery{Text: "format markdown tables", Mode: "semantic"}); err != nil || len(hits) != 1 {
 		t.Fatalf("warm-up: %v %v", names(hits), err)
 	}
 	other := service.New(f.env.DB, service.Options{})
@@ -277,7 +279,7 @@ func TestVectorCacheSeesOtherProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(hits) != 2 || hits[0].Name != "image-resizer" {
+	if len(hits) == 0 || hits[0].Name != "image-resizer" {
 		t.Fatalf("after another process embedded a skill: %v", names(hits))
 	}
 }
