@@ -10,7 +10,6 @@ import (
 	"mime"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -181,7 +180,7 @@ func (t *tools) search(ctx context.Context, req *mcp.CallToolRequest, in SearchI
 		return nil, SearchOutput{}, toolError(t.log, "search_skills", err)
 	}
 	if len(hits) == 0 && strings.TrimSpace(in.Query) != "" {
-		out.Message = "no skill matches " + strconv.Quote(in.Query)
+		out.Message = fmt.Sprintf("no skill matches %q", in.Query)
 		if cf, ok := b.(closestFinder); ok {
 			closest, err := cf.ClosestSkills(ctx, SearchQuery{Query: in.Query, Category: in.Category, Tags: in.Tags, Limit: in.Limit})
 			if err != nil {
