@@ -85,7 +85,8 @@ func writes(idempotent bool) *mcp.ToolAnnotations {
 func (t *tools) register(s *mcp.Server) {
 	addTool(s, &mcp.Tool{Name: "search_skills", Title: "Search skills", Annotations: readOnly(),
 		Description: "Find skills in the organisation's Skillvault registry that fit a task: describe the task in plain words (keyword and semantic search, best match first). " +
-			"Returns each skill's name, description, current version, digest, average rating and number of uses; then call get_skill with a name to read the skill."}, t.search)
+			"Returns each skill's name, description, current version, digest, average rating and number of uses; then call get_skill with a name to read the skill. " +
+			"When no skill matches, skills is empty, message says so and closest lists the nearest skills, which are not matches."}, t.search)
 	addTool(s, &mcp.Tool{Name: "get_skill", Title: "Get a skill", Annotations: readOnly(),
 		Description: "Read one skill: the full text of its SKILL.md (the instructions to follow) and the manifest of its files (path, size, sha256 digest). " +
 			"Without a version you get the published version (or the newest while none is published). Read other files with read_skill_file."}, t.getSkill)
