@@ -350,7 +350,7 @@ func search(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, "search: %v", err)
 	}
-	p, err := c.Search(ctx, query, *mode, *limit)
+	p, err := c.SearchWithClosest(ctx, query, *mode, *limit)
 	if err != nil {
 		return clientFail(e, "search", err)
 	}
@@ -359,7 +359,15 @@ func search(ctx context.Context, e *env, args []string) int {
 		return exitOK
 	}
 	if len(p.Items) == 0 {
+		// Both on stderr: stdout holds matches only, so a script reading
+		// it never takes a near miss for a match.
 		fmt.Fprintf(e.stderr, "no skill matches %q\n", query)
+		if len(p.Closest) > 0 {
+			fmt.Fprintln(e.stderr, "closest skills (not matches):")
+			for _, r := range p.Closest {
+				fmt.Fprintf(e.stderr, "  %s  %s\n", r.Name, shorten(r.Description, 70))
+			}
+		}
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)

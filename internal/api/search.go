@@ -8,12 +8,38 @@ import (
 	"github.com/skillvault/skillvault/internal/store"
 )
 
+// NoMatch is the message of a search whose first page holds no match.
+const NoMatch = "no skill matches"
+
+// SearchPage is a page of search results. When the first page holds no
+// match, Message says so and Closest lists the skills nearest in meaning,
+// apart from the (empty) matches.
+type SearchPage struct {
+	Page[service.SearchHit]
+	Message string              `json:"message,omitempty"`
+	Closest []service.SearchHit `json:"closest,omitempty"`
+}
+
 func (api *API) search(w http.ResponseWriter, r *http.Request, a service.Actor) error {
 	q := r.URL.Query()
-	return list(w, r, func(offset, limit int) ([]service.SearchHit, error) {
-		return api.svc.Search(r.Context(), a, service.SearchQuery{Text: q.Get("q"), Mode: q.Get("mode"), Limit: limit, Offset: offset,
-			Filter: store.SearchFilter{Category: q.Get("category"), Tag: q.Get("tag"), Status: q.Get("status"), Author: q.Get("author")}})
-	}, nextOffset[service.SearchHit])
+	n, err := limit(r)
+	if err != nil {
+		return err
+	}
+	var offset int
+	if _, err := cursor(r, &offset); err != nil {
+		return err
+	}
+	res, err := api.svc.SearchWithClosest(r.Context(), a, service.SearchQuery{Text: q.Get("q"), Mode: q.Get("mode"), Limit: n + 1, Offset: offset,
+		Filter: store.SearchFilter{Category: q.Get("category"), Tag: q.Get("tag"), Status: q.Get("status"), Author: q.Get("author")}})
+	if err != nil {
+		return err
+	}
+	p := SearchPage{Page: page(res.Hits, n, func(last service.SearchHit) any { return nextOffset(last, offset, n) })}
+	if len(p.Items) == 0 && offset == 0 {
+		p.Message, p.Closest = NoMatch, res.Closest
+	}
+	return writeJSON(w, http.StatusOK, p)
 }
 
 func (api *API) similar(w http.ResponseWriter, r *http.Request, a service.Actor) error {

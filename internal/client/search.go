@@ -28,6 +28,21 @@ const fallbackMaxSkills = 5000
 // answer 404; Search then lists the skills and matches the query's words
 // against names, titles and descriptions itself.
 func (c *Client) Search(ctx context.Context, query, mode string, limit int) (Page[SearchResult], error) {
+	p, err := c.SearchWithClosest(ctx, query, mode, limit)
+	return p.Page, err
+}
+
+// SearchPage is a page of Search with, when nothing matched, the server's
+// message and the skills it found closest (not matches).
+type SearchPage struct {
+	Page[SearchResult]
+	Message string         `json:"message,omitempty"`
+	Closest []SearchResult `json:"closest,omitempty"`
+}
+
+// SearchWithClosest is Search that keeps the server's "no skill matches"
+// message and closest skills.
+func (c *Client) SearchWithClosest(ctx context.Context, query, mode string, limit int) (SearchPage, error) {
 	q := url.Values{"q": {query}}
 	if mode != "" {
 		q.Set("mode", mode)
@@ -35,10 +50,11 @@ func (c *Client) Search(ctx context.Context, query, mode string, limit int) (Pag
 	if limit > 0 {
 		q.Set("limit", strconv.Itoa(limit))
 	}
-	var p Page[SearchResult]
+	var p SearchPage
 	err := c.getJSON(ctx, "/api/v1/search", q, &p)
 	if IsNotFound(err) {
-		return c.searchByListing(ctx, query, limit)
+		lp, err := c.searchByListing(ctx, query, limit)
+		return SearchPage{Page: lp}, err
 	}
 	if p.Items == nil {
 		p.Items = []SearchResult{}

@@ -16,7 +16,7 @@ const BuiltinDimensions = 1024
 // BuiltinModel names the builtin embedder's vectors. Change it whenever
 // the features or weights below change, so stored vectors are recomputed
 // rather than compared with incompatible ones.
-const BuiltinModel = "builtin-v1"
+const BuiltinModel = "builtin-v2"
 
 // Builtin is an offline embedder: a bag of weighted lexical features,
 // hashed into a fixed-size vector. It needs no network and no model file,
@@ -33,7 +33,8 @@ const BuiltinModel = "builtin-v1"
 //   - each concept of the concept table the word belongs to, so
 //     paraphrases meet ("picture" and "image");
 //   - the bigram with the previous word, so phrases count for more than
-//     their words scattered across a page.
+//     their words scattered across a page, and the concept of a known
+//     phrase ("log in", "screen reader") that its words do not name.
 //
 // A feature's weight is its average occurrence weight times 1+ln(count),
 // so a long document cannot win by repeating a word. Words that nearly
@@ -76,9 +77,12 @@ const (
 const (
 	wordWeight   = 1.0
 	partWeight   = 0.5
-	gramWeight   = 0.4
+	gramWeight   = 0.25
 	bigramWeight = 0.5
 )
+
+// minGram is the shortest character n-gram.
+const minGram = 4
 
 // bag accumulates features. Features are kept in order of first
 // occurrence, and each feature's occurrences are summed in text order, so
@@ -195,6 +199,9 @@ func (Builtin) Vector(text string) []float32 {
 		b.addGrams(w, weight*gramWeight)
 		if prev != "" {
 			b.add(hash2(kindBigram, prev, s), weight*bigramWeight)
+			if c, ok := conceptsByPhrase[prev+" "+s]; ok {
+				b.add(hash1(kindConcept, c), conceptWeight)
+			}
 		}
 		prev = s
 	}
@@ -217,7 +224,7 @@ func (bg *bag) addGrams(word string, total float32) {
 	}
 	starts[n] = len(b)
 	count := 0
-	for size := 3; size <= 5; size++ {
+	for size := minGram; size <= 5; size++ {
 		if n >= size {
 			count += n - size + 1
 		}
@@ -226,7 +233,7 @@ func (bg *bag) addGrams(word string, total float32) {
 		return
 	}
 	w := total / float32(math.Sqrt(float64(count)))
-	for size := 3; size <= 5; size++ {
+	for size := minGram; size <= 5; size++ {
 		for i := 0; i+size <= n; i++ {
 			bg.add(hashBytes(kindGram, b[starts[i]:starts[i+size]]), w)
 		}

@@ -62,7 +62,7 @@ func TestBuiltinDeterministicAndNormalised(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Model() != "builtin-v1" || e.Dimensions() != BuiltinDimensions {
+	if e.Model() != "builtin-v2" || e.Dimensions() != BuiltinDimensions {
 		t.Fatalf("builtin: model %q dims %d", e.Model(), e.Dimensions())
 	}
 	texts := []string{

@@ -34,6 +34,9 @@ specific each every example examples step steps first next following instead
 sure able based run running time note important ensure appropriate available
 whether whenever want task tasks request requests approach option options
 consider used different simple complete clear
+fix check find keep turn start add change changes build show look get put take
+give try tell know think plan choose really everything something someone
+people lot lots kind sort stuff thing whole last
 `)
 
 const genericWeight = 0.35
@@ -86,6 +89,109 @@ var concepts = map[string]string{
 	"speed":      "performance speed fast faster optimize optimization latency slow",
 	"review":     "review reviews critique feedback audit inspect inspection",
 	"git":        "git github gitlab commit commits branch branches merge pull",
+
+	// Software engineering.
+	"vcs-history":  "history rebase squash fixup reword amend rewrite commit commits log",
+	"conflict":     "conflict conflicts conflicting merge merging combine combining rebase",
+	"dependency":   "dependency dependencies package packages library libraries module modules upgrade upgrading outdated bump lockfile npm pip semver third-party",
+	"refactor":     "refactor refactoring legacy cleanup restructure rewrite untangle tangled spaghetti maintainability fragile",
+	"types":        "type types typing typed typescript compiler static annotation annotations",
+	"container":    "docker dockerfile container containers image images kubernetes k8s pod pods cluster clusters helm workload workloads manifest manifests",
+	"ci":           "ci pipeline pipelines build builds workflow workflows jenkins runner runners job jobs",
+	"shell":        "shell bash sh zsh terminal command commands cli",
+	"regex":        "regex regexes regexp regular expression expressions pattern patterns",
+	"schedule":     "schedule scheduled scheduler schedules cron crontab nightly daily hourly weekly recurring periodic timer timers",
+	"cache":        "cache caches caching cached memoize memoization recompute redis memcached ttl",
+	"ratelimit":    "rate throttle throttling quota quotas limiter limiting burst bursts overload flood",
+	"memory":       "memory ram heap leak leaks allocation allocations oom garbage",
+	"load":         "load traffic concurrent concurrency capacity scale scaling throughput stress visitors",
+	"backup":       "backup backups restore restoring recovery recover disaster snapshot snapshots replica",
+	"monitor":      "monitor monitoring alert alerts alerting page paging pager oncall on-call dashboard dashboards uptime outage down",
+	"reliability":  "reliability reliable availability uptime slo slos sli sla error-budget",
+	"runbook":      "runbook runbooks playbook procedure escalation mitigation duty",
+	"network":      "network networks networking connection connections packet packets bandwidth latency vpn ping traceroute",
+	"dns":          "dns domain domains nameserver nameservers resolve resolves resolving address",
+	"cloud":        "cloud aws gcp azure hosting hosted instance instances region regions",
+	"cost":         "cost costs bill bills billing invoice invoices spend spending budget budgets money price prices pricing expense expenses charge charged cheaper savings",
+	"flag":         "flag flags feature-flag toggle toggles rollout gradual percentage canary",
+	"contract-api": "contract schema schemas specification spec openapi swagger versioning version versions breaking compatibility",
+	"a11y":         "accessibility accessible a11y wcag aria blind disability disabilities screen-reader keyboard contrast",
+	"i18n":         "translate translation translations language languages locale locales localization internationalization multilingual spanish french german japanese arabic chinese",
+	"crash":        "crash crashes crashing crashed freeze hang closes anr",
+	"seo":          "seo google ranking rankings search-engine sitemap crawl crawling indexing",
+	"scrape":       "scrape scraping scraper crawler harvest extract extraction collect",
+
+	// Security.
+	"attack":  "attack attacks attacker attackers hacker hackers hack breach exploit exploits abuse malicious threat threats adversary",
+	"vuln":    "vulnerability vulnerabilities vulnerable cve cves weakness weaknesses flaw flaws scanner scanners advisory",
+	"secret":  "secret secrets key keys credential credentials token tokens password passwords leak leaked exposed rotate rotation",
+	"login":   "login logins log-in signin sign-in sso oauth oidc account accounts identity authenticate authentication",
+	"crypto":  "encrypt encryption encrypted tls ssl https certificate certificates cipher hash hashing hashed salt salted",
+	"inject":  "injection inject sql-injection xss script scripting sanitize sanitizing escape escaping untrusted input",
+	"privacy": "privacy personal pii gdpr anonymize anonymization anonymise pseudonymize identifiable consent erasure deletion",
+
+	// Data and science.
+	"stats":      "statistics statistical significance significant hypothesis chance difference t-test p-value variance",
+	"experiment": "experiment experiments variant variants a/b split-test winner conversion control",
+	"forecast":   "forecast forecasts forecasting predict prediction predictions future trend trends seasonality demand projection",
+	"ml":         "machine-learning ml classifier classifiers classification regression train training trained algorithm features accuracy precision recall",
+	"table":      "pandas dataframe dataframes join joins merge groupby aggregate aggregation total totals sum pivot column columns row rows",
+	"notebook":   "notebook notebooks jupyter exploratory analysis reproducible rerun",
+	"bio":        "dna rna gene genes genome genomic sequence sequences sequencing protein proteins enzyme enzymes species biology bioinformatics",
+	"chem":       "chemistry chemical reaction reactions molecule molecules molecular mole moles grams reagent reagents substance compound compounds",
+	"physics":    "physics unit units measurement measurements metre metres meter meters mile miles dimension dimensions dimensional conversion convert",
+	"research":   "paper papers study studies research literature publication publications published journal journals article articles scholar academic",
+	"cite":       "citation citations cite reference references bibliography sources bibtex",
+	"typeset":    "latex tex typeset typesetting equation equations formula formulas math maths thesis dissertation",
+	"lab":        "lab labs laboratory protocol protocols procedure procedures reproduce repeat replicate",
+
+	// Work and business.
+	"meeting":      "meeting meetings call calls transcript transcripts recording minutes action-items",
+	"hiring":       "hiring hire recruit recruiting recruitment job opening openings position candidate candidates careers vacancy",
+	"support":      "support customer customers client clients ticket tickets complaint complaints refund helpdesk",
+	"requirements": "requirements requirement specification prd user-story acceptance criteria",
+	"interview":    "interview interviews research insights persona personas conversations",
+	"goals":        "goal goals objective objectives okr okrs target targets quarter quarterly",
+	"finance":      "finance financial cash runway revenue forecast money",
+	"legal":        "contract contracts agreement agreements clause clauses nda terms legal signing liability",
+	"onboarding":   "onboarding onboard new-hire newcomer joiner welcome",
+}
+
+// phrases are two-word expressions that name a concept their words do not
+// name alone ("log in" is about accounts, "log" and "in" are not), read
+// from adjacent words after stop words are dropped. Words are stemmed
+// when the table is built.
+var phrases = map[string]string{
+	"log in":            "login",
+	"sign in":           "login",
+	"single sign":       "login",
+	"screen reader":     "a11y",
+	"rate limit":        "ratelimit",
+	"too many":          "ratelimit",
+	"cross site":        "inject",
+	"point time":        "backup",
+	"time series":       "forecast",
+	"machine learning":  "ml",
+	"data science":      "stats",
+	"pull request":      "review",
+	"merge request":     "review",
+	"code review":       "review",
+	"release notes":     "deploy",
+	"feature flag":      "flag",
+	"unit test":         "test",
+	"load test":         "load",
+	"personal data":     "privacy",
+	"action item":       "meeting",
+	"key result":        "goals",
+	"page speed":        "speed",
+	"cloud bill":        "cost",
+	"dark mode":         "design",
+	"spam folder":       "message",
+	"junk folder":       "message",
+	"access key":        "secret",
+	"api key":           "secret",
+	"private key":       "secret",
+	"dependency update": "dependency",
 }
 
 const conceptWeight = 0.8
@@ -101,6 +207,23 @@ var conceptsByStem = func() map[string][]string {
 					m[s] = append(m[s], c)
 				}
 			}
+		}
+	}
+	return m
+}()
+
+// conceptsByPhrase maps "stem stem" to the concept a phrase names.
+var conceptsByPhrase = func() map[string]string {
+	m := make(map[string]string, len(phrases))
+	for p, c := range phrases {
+		var stems []string
+		for _, t := range tokenize(p) {
+			if w := normalizeWord(t.word); !stopWords[w] {
+				stems = append(stems, stem(w))
+			}
+		}
+		if len(stems) == 2 {
+			m[stems[0]+" "+stems[1]] = c
 		}
 	}
 	return m

@@ -15,7 +15,7 @@ import (
 // fixtures as distractors.
 func TestRelevance(t *testing.T) {
 	corpus := embedtest.Corpus(t)
-	skills := append(corpus, embedtest.Fixtures(t)...)
+	skills := embedtest.RelevanceSet(t)
 	names := make(map[string]bool)
 	inCorpus := make(map[string]bool)
 	for _, s := range skills {
@@ -32,8 +32,8 @@ func TestRelevance(t *testing.T) {
 			t.Logf("corpus lacks %q; query %q left out", q.Want, q.Query)
 		}
 	}
-	if len(queries) < 20 {
-		t.Skipf("only %d of %d queries have their skill in this corpus; need 20", len(queries), len(embedtest.Queries))
+	if len(queries) < 60 || len(skills) < 80 {
+		t.Fatalf("the relevance set has %d queries over %d skills; want at least 60 over 80", len(queries), len(skills))
 	}
 	t.Logf("%d skills (%d from the corpus), %d queries", len(skills), len(corpus), len(queries))
 
@@ -57,6 +57,7 @@ func TestRelevance(t *testing.T) {
 	}
 
 	rankings := make([][]string, len(queries))
+	wantCos := make([]float32, len(queries))
 	for i, qv := range qVecs {
 		type hit struct {
 			name  string
@@ -74,6 +75,9 @@ func TestRelevance(t *testing.T) {
 		})
 		for _, h := range hits {
 			rankings[i] = append(rankings[i], h.name)
+			if h.name == queries[i].Want {
+				wantCos[i] = h.score
+			}
 		}
 		if rankings[i][0] != queries[i].Want {
 			t.Logf("miss@1 %-60q want %-17s got %s (%.3f), %s (%.3f), %s (%.3f)", queries[i].Query, queries[i].Want,
@@ -93,8 +97,47 @@ func TestRelevance(t *testing.T) {
 	t.Logf("builtin, corpus queries (%d): recall@1 = %.2f, recall@3 = %.2f", len(cq), embedtest.Recall(cq, cr, 1), embedtest.Recall(cq, cr, 3))
 	r1 := embedtest.Recall(queries, rankings, 1)
 	r3 := embedtest.Recall(queries, rankings, 3)
-	t.Logf("builtin, all queries (%d): recall@1 = %.2f, recall@3 = %.2f", len(queries), r1, r3)
-	if r3 < 0.8 {
-		t.Errorf("recall@3 = %.2f, want ≥ 0.80", r3)
+	t.Logf("builtin, all queries (%d): recall@1 = %.2f, recall@3 = %.2f, MRR = %.3f", len(queries), r1, r3, embedtest.MRR(queries, rankings))
+	// The similarity floor of search (service.builtinFloor) must sit
+	// above what needs no skill covers reach, and below what most wanted
+	// skills reach.
+	nm, err := e.Embed(ctx, embedtest.NoMatch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var noMatchTop []float32
+	for i, qv := range nm {
+		var best float32
+		bestName := ""
+		for j, dv := range docVecs {
+			if c := embed.Cosine(qv, dv); c > best {
+				best, bestName = c, skills[j].Frontmatter.Name
+			}
+		}
+		noMatchTop = append(noMatchTop, best)
+
+		t.Logf("no match: %-50q top %.3f %s", embedtest.NoMatch[i], best, bestName)
+	}
+	slices.Sort(noMatchTop)
+	slices.Sort(wantCos)
+	t.Logf("wanted skill's cosine: p10 %.3f p25 %.3f median %.3f; unrelated needs' best: median %.3f max %.3f",
+		wantCos[len(wantCos)/10], wantCos[len(wantCos)/4], wantCos[len(wantCos)/2], noMatchTop[len(noMatchTop)/2], noMatchTop[len(noMatchTop)-1])
+	for _, floor := range []float32{0.08, 0.10, 0.12, 0.14, 0.16} {
+		above, rejected := 0, 0
+		for _, c := range wantCos {
+			if c >= floor {
+				above++
+			}
+		}
+		for _, c := range noMatchTop {
+			if c < floor {
+				rejected++
+			}
+		}
+		t.Logf("floor %.2f: wanted skill above it for %d of %d queries; %d of %d unrelated needs match nothing", floor, above, len(wantCos), rejected, len(noMatchTop))
+	}
+	// 0.71 on 104 queries over 86 skills (BENCHMARKS.md), less a margin.
+	if r3 < 0.66 {
+		t.Errorf("recall@3 = %.2f, want ≥ 0.66", r3)
 	}
 }

@@ -40,16 +40,40 @@ func (b HTTPBackend) SearchSkills(ctx context.Context, q SearchQuery) ([]service
 		}
 		return filterHits(hitsOf(storeSkills(p.Items)), tags, q.Limit), nil
 	}
+	p, err := b.search(ctx, q, tags)
+	if err != nil {
+		return nil, err
+	}
+	return b.hits(ctx, p.Items, q, tags)
+}
+
+// ClosestSkills lists the skills the server found nearest to a query that
+// matches none.
+func (b HTTPBackend) ClosestSkills(ctx context.Context, q SearchQuery) ([]service.SearchHit, error) {
+	tags := cleanTags(q.Tags)
+	p, err := b.search(ctx, q, tags)
+	if err != nil {
+		return nil, err
+	}
+	return b.hits(ctx, p.Closest, q, tags)
+}
+
+func (b HTTPBackend) search(ctx context.Context, q SearchQuery, tags []string) (client.SearchPage, error) {
 	limit := q.Limit
 	if q.Category != "" || len(tags) > 0 {
 		limit = maxSearch
 	}
-	p, err := b.C.Search(ctx, q.Query, "", limit)
+	p, err := b.C.SearchWithClosest(ctx, q.Query, "", limit)
 	if err != nil {
-		return nil, remoteError(err)
+		return p, remoteError(err)
 	}
+	return p, nil
+}
+
+// hits reads the server's results and applies the category and tags.
+func (b HTTPBackend) hits(ctx context.Context, results []client.SearchResult, q SearchQuery, tags []string) ([]service.SearchHit, error) {
 	var hits []service.SearchHit
-	for _, r := range p.Items {
+	for _, r := range results {
 		h, err := b.hit(ctx, r)
 		if err != nil {
 			return nil, err

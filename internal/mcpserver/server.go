@@ -83,7 +83,8 @@ func writes(idempotent bool) *mcp.ToolAnnotations {
 func (t *tools) register(s *mcp.Server) {
 	addTool(s, &mcp.Tool{Name: "search_skills", Title: "Search skills", Annotations: readOnly(),
 		Description: "Find skills in the organisation's Skillvault registry that fit a task: describe the task in plain words (keyword and semantic search, best match first). " +
-			"Returns each skill's name, description, current version, digest, average rating and number of uses; then call get_skill with a name to read the skill."}, t.search)
+			"Returns each skill's name, description, current version, digest, average rating and number of uses; then call get_skill with a name to read the skill. " +
+			"When no skill matches, skills is empty, message says so and closest lists the nearest skills, which are not matches."}, t.search)
 	addTool(s, &mcp.Tool{Name: "get_skill", Title: "Get a skill", Annotations: readOnly(),
 		Description: "Read one skill: the full text of its SKILL.md (the instructions to follow) and the manifest of its files (path, size, sha256 digest). " +
 			"Without a version you get the published version (or the newest while none is published). Read other files with read_skill_file."}, t.getSkill)
@@ -147,7 +148,15 @@ type SearchInput struct {
 
 // SearchOutput is search_skills' result.
 type SearchOutput struct {
-	Skills []SkillSummary `json:"skills"`
+	Skills  []SkillSummary `json:"skills"`
+	Message string         `json:"message,omitempty" jsonschema:"set when no skill matches the query"`
+	Closest []SkillSummary `json:"closest,omitempty" jsonschema:"when no skill matches: the skills nearest in meaning, which are not matches"`
+}
+
+// closestFinder is a backend that can list the skills nearest a query
+// that matched none.
+type closestFinder interface {
+	ClosestSkills(ctx context.Context, q SearchQuery) ([]service.SearchHit, error)
 }
 
 func (t *tools) search(ctx context.Context, req *mcp.CallToolRequest, in SearchInput) (*mcp.CallToolResult, SearchOutput, error) {
@@ -165,7 +174,32 @@ func (t *tools) search(ctx context.Context, req *mcp.CallToolRequest, in SearchI
 	if err != nil {
 		return nil, SearchOutput{}, toolError(t.log, "search_skills", err)
 	}
-	out := SearchOutput{Skills: []SkillSummary{}}
+	out := SearchOutput{}
+	if out.Skills, err = summaries(ctx, b, hits); err != nil {
+		return nil, SearchOutput{}, toolError(t.log, "search_skills", err)
+	}
+	if len(hits) == 0 && strings.TrimSpace(in.Query) != "" {
+		out.Message = fmt.Sprintf("no skill matches %q", in.Query)
+		if cf, ok := b.(closestFinder); ok {
+			closest, err := cf.ClosestSkills(ctx, SearchQuery{Query: in.Query, Category: in.Category, Tags: in.Tags, Limit: in.Limit})
+			if err != nil {
+				return nil, SearchOutput{}, toolError(t.log, "search_skills", err)
+			}
+			if out.Closest, err = summaries(ctx, b, closest); err != nil {
+				return nil, SearchOutput{}, toolError(t.log, "search_skills", err)
+			}
+			if len(out.Closest) == 0 {
+				out.Closest = nil
+			}
+		}
+	}
+	return nil, out, nil
+}
+
+// summaries turns search hits into the tool's skill summaries, reading
+// the digest of a hit that lacks it.
+func summaries(ctx context.Context, b Backend, hits []service.SearchHit) ([]SkillSummary, error) {
+	out := []SkillSummary{}
 	for _, h := range hits {
 		sum := SkillSummary{Name: h.Name, Title: h.Title, Description: h.Description, Category: h.Category, Tags: h.Tags,
 			Status: h.Status, Version: h.Version, Digest: h.Digest, Rating: h.RatingAverage, RatingCount: h.RatingCount, Uses: h.Uses}
@@ -174,12 +208,12 @@ func (t *tools) search(ctx context.Context, req *mcp.CallToolRequest, in SearchI
 			if v, err := b.Version(ctx, h.Name, itoa(h.Version)); err == nil {
 				sum.Digest = v.Digest
 			} else if service.KindOf(err) != service.NotFound {
-				return nil, SearchOutput{}, toolError(t.log, "search_skills", err)
+				return nil, err
 			}
 		}
-		out.Skills = append(out.Skills, sum)
+		out = append(out, sum)
 	}
-	return nil, out, nil
+	return out, nil
 }
 
 // GetInput is get_skill's arguments.

@@ -36,17 +36,32 @@ func (b ServiceBackend) SearchSkills(ctx context.Context, q SearchQuery) ([]serv
 		}
 		return filterHits(hitsOf(skills), tags, q.Limit), nil
 	}
+	res, err := b.search(ctx, q, tags)
+	if err != nil {
+		return nil, err
+	}
+	return filterHits(res.Hits, tags, q.Limit), nil
+}
+
+// ClosestSkills lists the skills nearest in meaning to a query that
+// matches none (none when it matches some).
+func (b ServiceBackend) ClosestSkills(ctx context.Context, q SearchQuery) ([]service.SearchHit, error) {
+	tags := cleanTags(q.Tags)
+	res, err := b.search(ctx, q, tags)
+	if err != nil {
+		return nil, err
+	}
+	return filterHits(res.Closest, tags, q.Limit), nil
+}
+
+func (b ServiceBackend) search(ctx context.Context, q SearchQuery, tags []string) (service.SearchResult, error) {
 	sq := service.SearchQuery{Text: q.Query, Limit: q.Limit, Filter: store.SearchFilter{Category: q.Category}}
 	if len(tags) > 0 {
 		// The service filters on one tag; the others are checked here,
 		// on a longer list.
 		sq.Filter.Tag, sq.Limit = tags[0], maxSearch
 	}
-	hits, err := b.Svc.Search(ctx, b.Actor, sq)
-	if err != nil {
-		return nil, err
-	}
-	return filterHits(hits, tags, q.Limit), nil
+	return b.Svc.SearchWithClosest(ctx, b.Actor, sq)
 }
 
 // searchScan bounds the listing an empty query with tags looks through;

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/skillvault/skillvault/internal/database"
+	"github.com/skillvault/skillvault/internal/embed"
 	"github.com/skillvault/skillvault/internal/store"
 )
 
@@ -211,6 +212,8 @@ type SearchQuery struct {
 	Filter store.SearchFilter
 	Limit  int
 	Offset int
+
+	rrf bool // plain reciprocal-rank fusion, the baseline of the relevance test
 }
 
 // SearchHit is one result, with why it matched.
@@ -233,8 +236,32 @@ type SearchHit struct {
 	ID            uuid.UUID `json:"-"`
 }
 
-// rrfK is the reciprocal-rank fusion constant of DESIGN.md §6.
+// rrfK is the reciprocal-rank fusion constant of DESIGN.md §6. Plain RRF
+// is kept as the baseline the relevance test measures fusion against.
 const rrfK = 60
+
+// Weights of score-aware fusion: a hybrid hit scores
+// semanticWeight·cos/cos₁ + keywordWeight·rank/rank₁, each list's scores
+// divided by its best, a skill missing from a list adding nothing from it.
+// Unlike RRF, a skill far ahead in one list keeps its lead, and a skill
+// placed in both lists only because every skill is in the semantic list
+// gains little. Semantic weighs more because the builtin embedder finds
+// paraphrases the keyword list misses, while the keyword list still lifts
+// exact names and jargon (BENCHMARKS.md, "Search relevance").
+const (
+	semanticWeight = 0.6
+	keywordWeight  = 1 - semanticWeight
+)
+
+// builtinFloor is the cosine below which a builtin vector is not a match.
+// It is calibrated on the relevance set (embedtest): nearly every
+// unrelated need ("bake a sourdough loaf") tops out below it, while the
+// wanted skill of most queries is above it. Remote models place cosines
+// differently and are held only to a positive similarity.
+const builtinFloor = 0.10
+
+// closestCount is how many near misses are offered when nothing matches.
+const closestCount = 3
 
 // candidates is how many ids each list contributes before filtering; RRF
 // gives the 100th of a list 1/160 of its weight, so more add little.
@@ -244,30 +271,45 @@ const candidates = 100
 // ranks all results before it.
 const maxSearchOffset = 1000
 
+// SearchResult is a page of matches and, when the first page holds none,
+// the skills closest to the query: offered apart, never as matches.
+type SearchResult struct {
+	Hits    []SearchHit
+	Closest []SearchHit
+}
+
 // Search finds skills for a plain-language request among those the actor
-// may see.
+// may see. Only matches are returned; see SearchWithClosest for the near
+// misses of a query that matches nothing.
 func (s *Service) Search(ctx context.Context, a Actor, sq SearchQuery) ([]SearchHit, error) {
+	res, err := s.SearchWithClosest(ctx, a, sq)
+	return res.Hits, err
+}
+
+// SearchWithClosest is Search that also reports, when the first page
+// holds no match, the nearest skills by meaning.
+func (s *Service) SearchWithClosest(ctx context.Context, a Actor, sq SearchQuery) (SearchResult, error) {
 	if err := a.needRead(); err != nil {
-		return nil, err
+		return SearchResult{}, err
 	}
 	sq.Text = strings.TrimSpace(sq.Text)
 	if sq.Text == "" {
-		return nil, invalidf("the query is empty: pass q=what you need a skill for")
+		return SearchResult{}, invalidf("the query is empty: pass q=what you need a skill for")
 	}
 	if len(sq.Text) > 1000 {
-		return nil, invalidf("the query is longer than 1000 characters")
+		return SearchResult{}, invalidf("the query is longer than 1000 characters")
 	}
 	if !utf8.ValidString(sq.Text) {
-		return nil, invalidf("the query is not valid UTF-8 text")
+		return SearchResult{}, invalidf("the query is not valid UTF-8 text")
 	}
 	if sq.Offset < 0 || sq.Offset > maxSearchOffset {
-		return nil, invalidf("search results can be paged up to result %d, not from %d: refine the query instead", maxSearchOffset, sq.Offset)
+		return SearchResult{}, invalidf("search results can be paged up to result %d, not from %d: refine the query instead", maxSearchOffset, sq.Offset)
 	}
 	if sq.Mode == "" {
 		sq.Mode = "hybrid"
 	}
 	if sq.Mode != "hybrid" && sq.Mode != "keyword" && sq.Mode != "semantic" {
-		return nil, invalidf("mode must be hybrid, keyword or semantic, not %q", sq.Mode)
+		return SearchResult{}, invalidf("mode must be hybrid, keyword or semantic, not %q", sq.Mode)
 	}
 	if sq.Limit <= 0 {
 		sq.Limit = 20
@@ -292,10 +334,10 @@ func (s *Service) Search(ctx context.Context, a Actor, sq SearchQuery) ([]Search
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return SearchResult{}, err
 	}
 	if sq.Mode == "semantic" && !st.SemanticSearchEnabled {
-		return nil, invalidf("semantic search is turned off for this tenant (semantic_search_enabled)")
+		return SearchResult{}, invalidf("semantic search is turned off for this tenant (semantic_search_enabled)")
 	}
 	// The keyword statement runs in the database while the vectors are
 	// ranked here: the two lists are independent.
@@ -318,7 +360,7 @@ func (s *Service) Search(ctx context.Context, a Actor, sq SearchQuery) ([]Search
 		semantic, err = s.semantic(ctx, a, st, stamp, sq.Text, sq.Filter, max(candidates, want), uuid.Nil)
 		if err != nil {
 			if sq.Mode == "semantic" {
-				return nil, err
+				return SearchResult{}, err
 			}
 			// Hybrid degrades to keyword when the embedder is down.
 			s.log.Warn("semantic search failed; keyword results only", "tenant", a.TenantID, "err", err)
@@ -326,9 +368,19 @@ func (s *Service) Search(ctx context.Context, a Actor, sq SearchQuery) ([]Search
 	}
 	wg.Wait()
 	if kerr != nil {
-		return nil, kerr
+		return SearchResult{}, kerr
 	}
-	return s.fuse(ctx, a, sq, keyword, semantic)
+	floor := 0.0
+	if modelName(st) == embed.BuiltinModel {
+		floor = builtinFloor
+	}
+	matches, near := combine(sq, keyword, semantic, floor)
+	hits, err := s.readHits(ctx, a, sq, matches)
+	if err != nil || len(hits) > 0 || sq.Offset > 0 {
+		return SearchResult{Hits: hits}, err
+	}
+	closest, err := s.readHits(ctx, a, SearchQuery{Text: sq.Text, Limit: closestCount}, near)
+	return SearchResult{Hits: hits, Closest: closest}, err
 }
 
 // semantic ranks, against text, the vectors of the skills the actor may
@@ -392,53 +444,107 @@ func (s *Service) searchAllowed(ctx context.Context, a Actor, f store.SearchFilt
 	return allowed, err
 }
 
-// fuse merges the ranked lists (reciprocal-rank fusion when both are
-// present) and reads the hits of the page. The lists hold only skills the
-// actor may see and the filters allow, ranked among themselves, so no rank
-// or score depends on a hidden skill.
+// fuse combines the lists with no similarity floor beyond a positive
+// one and reads the page: for lists of skills like a given skill.
 func (s *Service) fuse(ctx context.Context, a Actor, sq SearchQuery, keyword, semantic []store.Ranked) ([]SearchHit, error) {
-	type agg struct {
-		score   float64
-		first   int // the best place in a list, to break ties as the lists do
-		matched []string
-	}
-	scores := map[uuid.UUID]*agg{}
-	add := func(list []store.Ranked, kind string) {
+	matches, _ := combine(sq, keyword, semantic, 0)
+	return s.readHits(ctx, a, sq, matches)
+}
+
+// scored is a candidate of a search with its combined score and why it
+// was found.
+type scored struct {
+	id      uuid.UUID
+	score   float64
+	first   int // the best place in a list, to break ties as the lists do
+	matched []string
+}
+
+// combine merges the ranked lists into the matches, best first, and the
+// near misses: semantic candidates below the floor, nearest first. A
+// semantic or hybrid candidate matches when its cosine reaches floor (a
+// keyword candidate matched a term already); when the semantic list is
+// missing (keyword mode, embedder down or off) keyword matches stand
+// alone. No score is negative: a non-positive cosine is neither. The lists hold only skills the actor may
+// see and the filters allow, ranked among themselves, so no rank or score
+// depends on a hidden skill.
+func combine(sq SearchQuery, keyword, semantic []store.Ranked, floor float64) (matches, near []scored) {
+	byID := map[uuid.UUID]*scored{}
+	var order []*scored
+	cosine := map[uuid.UUID]float64{}
+	add := func(list []store.Ranked, kind string, weight float64) {
+		top := 0.0
+		if len(list) > 0 {
+			top = list[0].Score
+		}
 		for i, r := range list {
-			g := scores[r.ID]
-			if g == nil {
-				g = &agg{first: i}
-				scores[r.ID] = g
+			c := byID[r.ID]
+			if c == nil {
+				c = &scored{id: r.ID, first: i}
+				byID[r.ID] = c
+				order = append(order, c)
 			}
-			g.first = min(g.first, i)
-			switch sq.Mode {
-			case "hybrid":
-				g.score += 1.0 / float64(rrfK+i+1)
-			default:
-				g.score = r.Score
+			c.first = min(c.first, i)
+			switch {
+			case sq.Mode != "hybrid":
+				c.score = r.Score
+			case sq.rrf:
+				c.score += 1.0 / float64(rrfK+i+1)
+			case top > 0:
+				c.score += weight * r.Score / top
 			}
-			g.matched = append(g.matched, fmt.Sprintf("%s #%d (%.3f)", kind, i+1, r.Score))
+			c.matched = append(c.matched, fmt.Sprintf("%s #%d (%.3f)", kind, i+1, max(r.Score, 0)))
 		}
 	}
-	add(keyword, "keyword")
-	add(semantic, "semantic")
-	ids := make([]uuid.UUID, 0, len(scores))
-	for id := range scores {
-		ids = append(ids, id)
+	add(keyword, "keyword", keywordWeight)
+	add(semantic, "semantic", semanticWeight)
+	for _, r := range semantic {
+		cosine[r.ID] = r.Score
 	}
-	sort.Slice(ids, func(i, j int) bool {
-		a, b := scores[ids[i]], scores[ids[j]]
+	for _, c := range order {
+		cos, inSemantic := cosine[c.id]
+		switch {
+		case !inSemantic || (cos >= floor && cos > 0):
+			matches = append(matches, *c)
+		case cos > 0:
+			c.score = cos
+			near = append(near, *c)
+		}
+		// A keyword match the semantic ranking placed below the floor is
+		// dropped: in hybrid mode the floor is what tells a topic from a
+		// shared common word. One the semantic list lacks (its vector is
+		// pending, or it ranks beyond the candidates of a large tenant)
+		// has no known similarity and keeps its term match.
+	}
+	sortScored(matches)
+	sortScored(near)
+	return matches, near
+}
+
+func sortScored(list []scored) {
+	sort.Slice(list, func(i, j int) bool {
+		a, b := list[i], list[j]
 		if a.score != b.score {
 			return a.score > b.score
 		}
 		if a.first != b.first {
 			return a.first < b.first
 		}
-		return ids[i].String() < ids[j].String()
+		return a.id.String() < b.id.String()
 	})
+}
+
+// readHits reads the page of ranked candidates, in the actor's scope,
+// which checks visibility again, and their snippets.
+func (s *Service) readHits(ctx context.Context, a Actor, sq SearchQuery, ranked []scored) ([]SearchHit, error) {
+	ids := make([]uuid.UUID, len(ranked))
+	scores := make(map[uuid.UUID]scored, len(ranked))
+	for i, c := range ranked {
+		ids[i] = c.id
+		scores[c.id] = c
+	}
 	var out []SearchHit
-	// The hits are read in the actor's scope, which checks visibility
-	// again. The first slice is the page: every candidate was allowed, so
+	// The first slice is the page: every candidate was allowed, so
 	// a further slice is read only when a skill went away meanwhile.
 	size := sq.Offset + sq.Limit
 	for start := 0; start < len(ids) && len(out) < sq.Offset+sq.Limit; start, size = start+size, candidates {
@@ -490,7 +596,7 @@ func (s *Service) fuse(ctx context.Context, a Actor, sq SearchQuery, keyword, se
 		return nil, err
 	}
 	for i := range out {
-		out[i].Snippet = snippets[out[i].ID]
+		out[i].Snippet = PlainSnippet(snippets[out[i].ID])
 	}
 	return out, nil
 }

@@ -84,11 +84,13 @@ func names(hits []service.SearchHit) []string {
 	return out
 }
 
-// TestSearchRelevance measures recall over the real corpus plus the
-// project's fixtures and generated distractors, for each mode.
+// TestSearchRelevance measures recall@1, recall@3 and MRR over the
+// relevance set (the real corpus, the project's fixtures and the search
+// fixtures; embedtest) for keyword, semantic, plain RRF and score-aware
+// fusion, and holds hybrid search to floors a little under what it
+// reaches (BENCHMARKS.md, "Search relevance").
 func TestSearchRelevance(t *testing.T) {
-	corpus := embedtest.Corpus(t)
-	skills := append(corpus, embedtest.Fixtures(t)...)
+	skills := embedtest.RelevanceSet(t)
 	f := newFixture(t)
 	admin, _ := f.tenant(t, "acme")
 	ctx := context.Background()
@@ -97,42 +99,86 @@ func TestSearchRelevance(t *testing.T) {
 		f.publish(t, admin, s.Files, "tenant")
 		loaded[s.Frontmatter.Name] = true
 	}
-	// Distractors: plausible skills on other topics.
-	topics := []string{"kubernetes pod autoscaling", "invoice reconciliation in spreadsheets", "translate product copy to german",
-		"summarise sales call transcripts", "optimise postgres query plans", "write onboarding checklists for new hires",
-		"draft legal contract clauses", "plan a sprint backlog", "monitor cloud costs", "label images for training data"}
-	for i, topic := range topics {
-		f.publish(t, admin, skillFiles(fmt.Sprintf("distractor-%d", i), "Helps to "+topic+". Use when the user asks to "+topic+".",
-			"## Steps\n\n1. Understand the request about "+topic+".\n2. Produce the result."), "tenant")
-	}
-	if n := f.svc.EmbedDue(ctx); n != len(skills)+len(topics) {
-		t.Fatalf("embedded %d skills, want %d", n, len(skills)+len(topics))
+	if n := f.svc.EmbedDue(ctx); n != len(skills) {
+		t.Fatalf("embedded %d skills, want %d", n, len(skills))
 	}
 	var queries []embedtest.Query
 	for _, q := range embedtest.Queries {
-		if loaded[q.Want] {
-			queries = append(queries, q)
+		if !loaded[q.Want] {
+			t.Fatalf("query %q wants %s, which the relevance set lacks", q.Query, q.Want)
 		}
+		queries = append(queries, q)
 	}
-	if len(queries) < 20 {
-		t.Fatalf("only %d queries have their skill loaded; want at least 20", len(queries))
+	if len(queries) < 60 || len(skills) < 80 {
+		t.Fatalf("the relevance set has %d queries over %d skills; want at least 60 over 80", len(queries), len(skills))
 	}
-	for _, mode := range []string{"keyword", "semantic", "hybrid"} {
+	type result struct{ r1, r3, mrr float64 }
+	results := map[string]result{}
+	for _, mode := range []string{"keyword", "semantic", "rrf", "hybrid"} {
 		var rankings [][]string
 		for _, q := range queries {
-			hits, err := f.svc.Search(ctx, admin, service.SearchQuery{Text: q.Query, Mode: mode, Limit: 3})
+			sq := service.SearchQuery{Text: q.Query, Mode: mode, Limit: 10}
+			if mode == "rrf" {
+				sq = service.UseRRF(service.SearchQuery{Text: q.Query, Mode: "hybrid", Limit: 10})
+			}
+			hits, err := f.svc.Search(ctx, admin, sq)
 			if err != nil {
 				t.Fatal(err)
 			}
+			for _, h := range hits {
+				if h.Score < 0 {
+					t.Errorf("%s %q: %s has the negative score %f", mode, q.Query, h.Name, h.Score)
+				}
+			}
 			rankings = append(rankings, names(hits))
 		}
-		r1, r3 := embedtest.Recall(queries, rankings, 1), embedtest.Recall(queries, rankings, 3)
-		t.Logf("%-8s recall@1 %.2f  recall@3 %.2f  (%d queries, %d skills)", mode, r1, r3, len(queries), len(skills)+len(topics))
-		if mode == "hybrid" && r3 < 0.8 {
-			t.Errorf("hybrid recall@3 = %.2f, want >= 0.80", r3)
+		r := result{embedtest.Recall(queries, rankings, 1), embedtest.Recall(queries, rankings, 3), embedtest.MRR(queries, rankings)}
+		results[mode] = r
+		t.Logf("%-8s recall@1 %.2f  recall@3 %.2f  MRR %.3f  (%d queries, %d skills)", mode, r.r1, r.r3, r.mrr, len(queries), len(skills))
+	}
+	if h := results["hybrid"]; h.r3 < hybridRecall3Floor || h.mrr < hybridMRRFloor {
+		t.Errorf("hybrid recall@3 %.2f, MRR %.3f; want at least %.2f and %.3f", h.r3, h.mrr, hybridRecall3Floor, hybridMRRFloor)
+	}
+	if h, r := results["hybrid"], results["rrf"]; h.r3 < r.r3 || h.mrr < r.mrr {
+		t.Errorf("score-aware fusion (recall@3 %.2f, MRR %.3f) is behind plain RRF (%.2f, %.3f)", h.r3, h.mrr, r.r3, r.mrr)
+	}
+	// Needs no skill covers: the builtin embedder tells too few of them
+	// from real needs by similarity alone (BENCHMARKS.md), so the floor
+	// holds the share it reaches; those rejected offer the closest skills
+	// apart, and no score is negative.
+	rejected := 0
+	for _, q := range embedtest.NoMatch {
+		res, err := f.svc.SearchWithClosest(ctx, admin, service.SearchQuery{Text: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Hits) == 0 {
+			rejected++
+			if len(res.Closest) == 0 {
+				t.Errorf("%q matches nothing but offers no closest skills", q)
+			}
+		} else {
+			t.Logf("unrelated need %q matched %v", q, names(res.Hits))
+		}
+		for _, h := range append(res.Hits, res.Closest...) {
+			if h.Score < 0 {
+				t.Errorf("%q: %s has the negative score %f", q, h.Name, h.Score)
+			}
 		}
 	}
+	t.Logf("%d of %d unrelated needs match nothing", rejected, len(embedtest.NoMatch))
+	if rejected < noMatchFloor {
+		t.Errorf("%d of %d unrelated needs match nothing; want at least %d", rejected, len(embedtest.NoMatch), noMatchFloor)
+	}
 }
+
+// Floors of the relevance test: a little under the figures of
+// BENCHMARKS.md, so a change that loses a query or two fails.
+const (
+	hybridRecall3Floor = 0.65
+	hybridMRRFloor     = 0.57
+	noMatchFloor       = 3
+)
 
 // TestSearchIsolation: no mode ever returns another tenant's skill or
 // another member's private skill, also after the other tenant's vectors
@@ -218,7 +264,9 @@ func TestVectorCacheSeesOtherProcesses(t *testing.T) {
 	admin, _ := f.tenant(t, "acme")
 	f.publish(t, admin, skillFiles("first-skill", "Format Markdown tables neatly. Use for tables.", "Tables."), "tenant")
 	f.svc.EmbedDue(ctx)
-	if hits, err := f.svc.Search(ctx, admin, service.SearchQuery{Text: "photograph resizing", Mode: "semantic"}); err != nil || len(hits) != 1 {
+	// The warm-up loads the cache; it asks for what the skill is about,
+	// since an unrelated query is below the similarity floor.
+	if hits, err := f.svc.Search(ctx, admin, service.SearchQuery{Text: "format markdown tables", Mode: "semantic"}); err != nil || len(hits) != 1 {
 		t.Fatalf("warm-up: %v %v", names(hits), err)
 	}
 	other := service.New(f.env.DB, service.Options{})
@@ -231,7 +279,7 @@ func TestVectorCacheSeesOtherProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(hits) != 2 || hits[0].Name != "image-resizer" {
+	if len(hits) == 0 || hits[0].Name != "image-resizer" {
 		t.Fatalf("after another process embedded a skill: %v", names(hits))
 	}
 }

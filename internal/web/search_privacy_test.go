@@ -44,7 +44,7 @@ func TestSearchCutsQueryOnCharacters(t *testing.T) {
 
 var (
 	mainRE    = regexp.MustCompile(`(?s)<main.*</main>`)
-	webRankRE = regexp.MustCompile(`(keyword|semantic) #(\d+) \(`)
+	webRankRE = regexp.MustCompile(`(Exact words|Similar meaning): #(\d+) \(`)
 )
 
 // TestSearchPageRanksOnlyVisible (web): the search page of a member

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -96,7 +97,7 @@ type hit struct {
 	RatingCount                                int
 	Uses                                       int64
 	Snippet                                    template.HTML
-	Matched                                    []string
+	Why                                        []string // why it matched, behind a disclosure
 	UpdatedAt                                  time.Time
 }
 
@@ -122,7 +123,7 @@ func (wb *Web) search(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
 	default:
 		mode = "hybrid"
 	}
-	var hits []hit
+	var hits, closest []hit
 	if text == "" {
 		all, err := wb.svc.Skills(r.Context(), c.A, store.SkillFilter{Sort: "updated", Limit: 500})
 		if err != nil {
@@ -134,14 +135,12 @@ func (wb *Web) search(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
 			}
 		}
 	} else {
-		res, err := wb.svc.Search(r.Context(), c.A, service.SearchQuery{Text: text, Mode: mode, Limit: 100})
+		res, err := wb.svc.SearchWithClosest(r.Context(), c.A, service.SearchQuery{Text: text, Mode: mode, Limit: 100})
 		if err != nil {
 			return err
 		}
-		for _, h := range res {
-			hits = append(hits, hit{Name: h.Name, Title: h.Title, Description: h.Description, Category: h.Category, Status: h.Status,
-				Tags: h.Tags, RatingAverage: h.RatingAverage, RatingCount: h.RatingCount, Uses: h.Uses, Snippet: snippet(h.Snippet), Matched: h.Matched})
-		}
+		hits = searchHits(res.Hits)
+		closest = searchHits(res.Closest)
 	}
 	// Facets count the matches of the query, before the filters narrow them.
 	cats := facets(hits, category, func(h hit) []string { return []string{h.Category} })
@@ -157,8 +156,43 @@ func (wb *Web) search(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
 		title = "Search: " + text
 	}
 	wb.render(w, r, c, http.StatusOK, "search", title, map[string]any{"Q": text, "Category": category, "Tag": tag, "Mode": mode,
-		"Results": hits, "Categories": cats, "Tags": tags})
+		"Results": hits, "Closest": closest, "Categories": cats, "Tags": tags})
 	return nil
+}
+
+func searchHits(res []service.SearchHit) []hit {
+	var hits []hit
+	for _, h := range res {
+		hits = append(hits, hit{Name: h.Name, Title: h.Title, Description: h.Description, Category: h.Category, Status: h.Status,
+			Tags: h.Tags, RatingAverage: h.RatingAverage, RatingCount: h.RatingCount, Uses: h.Uses, Snippet: snippet(h.Snippet),
+			Why: why(h.Matched, h.Score)})
+	}
+	return hits
+}
+
+// matchedList reads the service's "keyword #3 (0.055)" reasons.
+var matchedList = regexp.MustCompile(`^(keyword|semantic) #(\d+) \(([-\d.]+)\)$`)
+
+// why words a hit's reasons for a reader, in the names the mode menu
+// uses: which list found it, at what place and score, and the combined
+// score. The page shows them only when asked for (issue 19).
+func why(matched []string, score float64) []string {
+	var out []string
+	for _, m := range matched {
+		p := matchedList.FindStringSubmatch(m)
+		switch {
+		case p == nil:
+			out = append(out, m)
+		case p[1] == "keyword":
+			out = append(out, "Exact words: #"+p[2]+" ("+p[3]+")")
+		default:
+			out = append(out, "Similar meaning: #"+p[2]+" ("+p[3]+")")
+		}
+	}
+	if len(out) > 0 {
+		out = append(out, fmt.Sprintf("Overall score %.3f", score))
+	}
+	return out
 }
 
 // fmField is one frontmatter field shown on the skill page.

@@ -35,6 +35,9 @@ type Query struct {
 //go:embed queries.json
 var queriesJSON []byte
 
+//go:embed nomatch.json
+var noMatchJSON []byte
+
 // Queries paraphrase needs that the real corpus (and, for a few, the
 // project's fixtures) answers. They were written from the skills'
 // purpose, not copied from their descriptions, so that they measure
@@ -44,6 +47,17 @@ var Queries = func() []Query {
 	var q []Query
 	if err := json.Unmarshal(queriesJSON, &q); err != nil {
 		panic("embedtest: queries.json: " + err.Error())
+	}
+	return q
+}()
+
+// NoMatch are needs that no skill of the relevance set covers (baking,
+// gardening, sport): search must say that nothing matches them rather
+// than return whatever scores highest.
+var NoMatch = func() []string {
+	var q []string
+	if err := json.Unmarshal(noMatchJSON, &q); err != nil {
+		panic("embedtest: nomatch.json: " + err.Error())
 	}
 	return q
 }()
@@ -60,6 +74,33 @@ type Skill struct {
 // and body.
 func (s Skill) Text() string {
 	return s.Frontmatter.Name + "\n" + s.Frontmatter.Description + "\n" + s.Body
+}
+
+// SearchFixtures loads testdata/search-skills: plain skills on common
+// software, security, science and office tasks, written for the relevance
+// set so that it spans more than 80 skills. They live apart from
+// testdata/skills, whose bundles other tests publish one by one.
+func SearchFixtures(t testing.TB) []Skill {
+	t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	skills, err := LoadSkills(filepath.Join(root, "testdata", "search-skills"))
+	if err != nil {
+		t.Fatalf("load search fixtures: %v", err)
+	}
+	return skills
+}
+
+// RelevanceSet is every skill the relevance set's queries aim at: the
+// real corpus (the test is skipped without it), the project's fixtures
+// and the search fixtures.
+func RelevanceSet(t testing.TB) []Skill {
+	t.Helper()
+	skills := Corpus(t)
+	skills = append(skills, Fixtures(t)...)
+	return append(skills, SearchFixtures(t)...)
 }
 
 // RepoRoot walks up from the working directory to the folder holding
@@ -277,6 +318,21 @@ func SplitSkillMD(data []byte) (bundle.Frontmatter, string, error) {
 		}
 	}
 	return fm, body, nil
+}
+
+// MRR is the mean reciprocal rank of the wanted skill (0 for a query
+// whose skill is not ranked at all).
+func MRR(queries []Query, rankings [][]string) float64 {
+	if len(queries) == 0 {
+		return 0
+	}
+	var sum float64
+	for i, q := range queries {
+		if j := slices.Index(rankings[i], q.Want); j >= 0 {
+			sum += 1 / float64(j+1)
+		}
+	}
+	return sum / float64(len(queries))
 }
 
 // Recall returns the share of queries whose wanted skill is among the
