@@ -106,8 +106,26 @@ func Migrate(ctx context.Context, adminURL string, pw Passwords, log *slog.Logge
 	if _, err := conn.Exec(ctx, superuserSQL); err != nil {
 		return fmt.Errorf("migrate: mark the text-search match leakproof: %w", err)
 	}
+	// Vectors of a retired builtin embedder are queued again, so search
+	// keeps working after an upgrade without a manual reindex: the worker
+	// re-embeds them with the current model. This crosses tenants, which
+	// only the superuser may; it touches no row twice (the new vectors
+	// carry the new model's name).
+	tag, err := conn.Exec(ctx, requeueRetiredSQL)
+	if err != nil {
+		return fmt.Errorf("migrate: queue vectors of retired embedders: %w", err)
+	}
+	if n := tag.RowsAffected(); n > 0 {
+		log.Info("queued vectors of a retired builtin embedder for re-embedding", "skills", n)
+	}
 	return nil
 }
+
+// requeueRetiredSQL marks for embedding every vector of a builtin model
+// that is no longer the builtin embedder (embed.BuiltinModel).
+const requeueRetiredSQL = `UPDATE skill_embeddings
+SET state = 'pending', attempts = 0, last_error = '', next_attempt_at = now(), updated_at = now()
+WHERE model IN ('builtin') AND state <> 'pending'`
 
 func setLookupOwner(ctx context.Context, conn *pgx.Conn, role string, ifExists bool) error {
 	for _, f := range Lookups {
