@@ -24,6 +24,7 @@ const (
 // checker accumulates findings for one input.
 type checker struct {
 	in       Input
+	policy   Policy
 	findings []finding
 
 	skillMD    string // SKILL.md as stored, or the body when absent from Files
@@ -80,7 +81,7 @@ func bodyOffset(skillMD, body string) int {
 
 func (c *checker) add(r *rule, file string, line int, format string, args ...any) {
 	c.findings = append(c.findings, finding{
-		Finding: Finding{Severity: r.severity, Category: r.category, File: file, Line: line, Message: fmt.Sprintf(format, args...)},
+		Finding: Finding{Rule: r.id, Severity: r.severity, Category: r.category, File: file, Line: line, Message: fmt.Sprintf(format, args...)},
 		rule:    r,
 	})
 }
