@@ -44,7 +44,7 @@ var (
 	execRE = regexp.MustCompile(`(?:^|[^.\w])(?:exec|eval)\s*\(|\bnew\s+Function\s*\(|\bvm\.runIn\w*\s*\(|\bos\.system\s*\(|\bsubprocess\.\w+\s*\(|\bchild_process\.\w+\s*\(|\bexecSync\s*\(`)
 	// headersRE removes the headers and auth of a send: a key sent where
 	// an API expects it is ordinary.
-	headersRE = regexp.MustCompile(`(?s)\b(?:headers|auth)\s*[=:]\s*(?:\{[^{}]*\}|\([^()]*\)|[\w.]+(?:\([^()]*\))?)`)
+	headersRE = regexp.MustCompile(`(?s)\b(?:headers|auth)\s*[=:]\s*(?:\{(?:[^{}]|\{[^{}]*\})*\}|\([^()]*\)|[\w.]+(?:\([^()]*\))?)`)
 	// suspectHostRE finds hosts that collect data for attackers.
 	suspectHostRE = regexp.MustCompile(`(?i)https?://(?:\d{1,3}(?:\.\d{1,3}){3}|[^/\s"']*(?:webhook\.site|requestbin|pipedream\.net|ngrok|burpcollaborator|interact\.sh|oast\.|pastebin\.com|transfer\.sh|discord(?:app)?\.com/api/webhooks))`)
 	wordRE        = regexp.MustCompile(`[A-Za-z_$][\w$]*`)

@@ -275,13 +275,13 @@ var safetyRules = []lineRule{
 	{
 		rule:   ruleCreds,
 		hints:  []string{".ssh", "shadow", "login data", "cookies", "logins.json", "key4.db", "keychain", "security ", "secret-tool", "wallet.dat", "local state"},
-		re:     regexp.MustCompile(`(\.\./)?(?:` + `(?:~|\$HOME|\$\{HOME\})?/?\.ssh/id_[a-z0-9]+(?:\.pub)?|/etc/shadow\b|(?:Google/Chrome|Chromium|BraveSoftware|Microsoft/Edge|google-chrome|chromium)/[^\n]*(?:Login Data|Cookies|Web Data|Local State)|(?:Firefox|\.mozilla/firefox)[^\n]*(?:logins\.json|key4\.db|cookies\.sqlite)|\bsecurity\s+(?:find-(?:generic|internet)-password|dump-keychain)|login\.keychain(?:-db)?|\bsecret-tool\s+lookup|wallet\.dat` + `)`),
+		re:     regexp.MustCompile(`(\.\.)?(?:` + `(?:~|\$HOME|\$\{HOME\})?/?\.ssh/id_[a-z0-9]+(?:\.pub)?|/etc/shadow\b|(?:Google/Chrome|Chromium|BraveSoftware|Microsoft/Edge|google-chrome|chromium)/[^\n]*(?:Login Data|Cookies|Web Data|Local State)|(?:Firefox|\.mozilla/firefox)[^\n]*(?:logins\.json|key4\.db|cookies\.sqlite)|\bsecurity\s+(?:find-(?:generic|internet)-password|dump-keychain)|login\.keychain(?:-db)?|\bsecret-tool\s+lookup|wallet\.dat` + `)`),
 		refine: credentialRead(High),
 	},
 	{
 		rule:   ruleCreds,
 		hints:  []string{".aws", ".netrc", ".docker", ".kube", ".git-credentials", "gcloud"},
-		re:     regexp.MustCompile(`(\.\./)?(?:\.aws/credentials|\.netrc\b|\.docker/config\.json|\.kube/config\b|\.git-credentials\b|\.config/gcloud/(?:credentials|application_default_credentials))`),
+		re:     regexp.MustCompile(`(\.\.)?(?:\.aws/credentials|\.netrc\b|\.docker/config\.json|\.kube/config\b|\.git-credentials\b|\.config/gcloud/(?:credentials|application_default_credentials))`),
 		refine: credentialRead(Medium),
 	},
 
@@ -380,7 +380,10 @@ func credentialRead(most string) func(*checker, string, []string) (string, strin
 		if m[1] != "" || strings.HasSuffix(m[0], ".pub") {
 			return "", "" // ../../etc/shadow: a path-traversal example, not a read
 		}
-		if !readVerbRE.MatchString(strings.Replace(l, m[0], " ", 1)) || sshUseRE.MatchString(l) {
+		// Browser stores and keychains have no use but reading them; a key
+		// or a password file may just be named.
+		named := strings.Contains(m[0], ".ssh/") || strings.Contains(m[0], "/etc/shadow") || most != High
+		if named && (!readVerbRE.MatchString(strings.Replace(l, m[0], " ", 1)) || sshUseRE.MatchString(l)) {
 			return Low, "mentions credential files (" + m[0] + ")"
 		}
 		return most, "reads credential files (" + m[0] + ")"
