@@ -87,7 +87,7 @@ func commentPrefix(p string) []string {
 
 var (
 	// teachingRE finds prose that talks about an attack rather than doing it.
-	teachingRE = regexp.MustCompile(`(?i)\b(attack(er|s)?|malicious|malware|exploit\w*|vulnerab\w*|injection|payloads?|detect\w*|scanner|red flags?|dangerous|suspicious|adversar\w*|threats?|insecure|unsafe|for example|e\.g\.|such as|example of|look for|flag(s|ged)?|warn(s|ing)?)\b`)
+	teachingRE = regexp.MustCompile(`(?i)\b(attack(er|s)?|malicious|malware|exploit\w*|vulnerab\w*|injection|payloads?|detect\w*|scanner|red flags?|dangerous|suspicious|adversar\w*|threats?|insecure|unsafe|theft|steal\w*|indicators?|iocs?|artifacts?|signatures?|persistence|exfiltrat\w*|backdoor\w*|for example|e\.g\.|such as|example of|look for|flag(s|ged)?|warn(s|ing)?)\b`)
 	// negationRE finds advice against a command ("never pipe curl to sh").
 	negationRE = regexp.MustCompile(`(?i)\b(never|do not|don't|avoid|instead of|rather than|not recommended|beware)\b`)
 	// patternRE finds regular-expression escapes: a line holding them is a

@@ -19,7 +19,7 @@ var DefaultVendorHosts = []string{
 	"claude.ai", "astral.sh", "sh.rustup.rs", "rustup.rs", "get.docker.com", "deno.land", "bun.sh", "get.pnpm.io",
 	"install.python-poetry.org", "ollama.com", "fly.io", "get.helm.sh", "sdk.cloud.google.com", "cli.github.com",
 	"raw.githubusercontent.com/Homebrew/install/", "raw.githubusercontent.com/nvm-sh/nvm/", "nodejs.org", "pyenv.run",
-	"get.k3s.io", "starship.rs", "opencode.ai", "mise.run", "tailscale.com/install.sh", "vercel.com", "cursor.com",
+	"get.k3s.io", "starship.rs", "opencode.ai", "mise.run", "tailscale.com/install.sh", "vercel.com", "fnm.vercel.app", "cursor.com",
 }
 
 // DefaultPolicy is the policy Builtin uses.

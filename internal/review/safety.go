@@ -153,9 +153,9 @@ var safetyRules = []lineRule{
 		},
 	},
 	{
-		rule:  ruleGenericSecret,
-		hints: []string{"key", "secret", "token", "passw", "authorization", "credential"},
-		re:    regexp.MustCompile(`(?i)\b([a-z0-9_.-]*(?:api[_-]?key|apikey|secret|token|passwd|password|access[_-]?key|private[_-]?key|auth[_-]?token|authorization|credentials?)(?:[_.-][a-z0-9_.-]*)?)["']?\s*[:=]\s*["']([^"'\s]{16,})["']`),
+		rule:   ruleGenericSecret,
+		hints:  []string{"key", "secret", "token", "passw", "authorization", "credential"},
+		re:     regexp.MustCompile(`(?i)\b([a-z0-9_.-]*(?:api[_-]?key|apikey|secret|token|passwd|password|access[_-]?key|private[_-]?key|auth[_-]?token|authorization|credentials?)(?:[_.-][a-z0-9_.-]*)?)["']?\s*[:=]\s*["']([^"'\s]{16,})["']`),
 		refine: genericSecret,
 	},
 	{
@@ -404,6 +404,10 @@ func persistence(_ *checker, l string, _ []string) (string, string) {
 // urlRE finds the URL a download line fetches.
 var urlRE = regexp.MustCompile(`(?i)\bhttps?://([^/\s"'|)` + "`" + `]+)([^\s"'|)` + "`" + `]*)|\b((?:[a-z0-9-]+\.)+[a-z]{2,})(/[^\s"'|)` + "`" + `]*)`)
 
+// pinnedRE finds download paths fixed to a release or a commit: what
+// runs is the reviewed version, not whatever the host serves today.
+var pinnedRE = regexp.MustCompile(`/releases/download/v?(?:\d|\$\{?\w*VERSION)|/[0-9a-f]{40}/`)
+
 // pipeFrom weighs a download-and-run by where it downloads from: an
 // operator-listed vendor's installer is medium, an example host low,
 // anything else high.
@@ -419,6 +423,8 @@ func pipeFrom(message string) func(*checker, string, []string) (string, string) 
 			return Low, message + " (from an example host)"
 		case c.policy.vendor(host, rest):
 			return Medium, message + " (official installer from " + host + "; pin a version and check its checksum)"
+		case pinnedRE.MatchString(rest):
+			return Medium, message + " (pinned release from " + host + "; check its checksum)"
 		}
 		return High, message + " (from " + host + ")"
 	}
