@@ -431,11 +431,11 @@ func pipeFrom(message string) func(*checker, string, []string) (string, string) 
 }
 
 // exampleHost reports hosts that stand for a real one: example.com,
-// *.test, *.invalid, *.example, localhost and <placeholders>.
+// *.test, *.invalid, localhost and <placeholders>.
 func exampleHost(h string) bool {
 	h = strings.TrimSuffix(strings.Split(h, ":")[0], ".")
 	return h == "example.com" || h == "example.org" || h == "example.net" || strings.HasSuffix(h, ".example.com") ||
-		strings.HasSuffix(h, ".test") || strings.HasSuffix(h, ".invalid") || strings.HasSuffix(h, ".example") ||
+		strings.HasSuffix(h, ".test") || strings.HasSuffix(h, ".invalid") ||
 		h == "localhost" || strings.ContainsAny(h, "<>{}$")
 }
 
