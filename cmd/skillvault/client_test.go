@@ -266,6 +266,10 @@ func TestCLIPushPullRoundTrip(t *testing.T) {
 		if r.code != exitFail || !strings.Contains(r.stderr, "safety finding") || strings.Contains(r.stderr, "no skill named") {
 			t.Errorf("push of a bundle with a high-severity finding: %v", r)
 		}
+		// The refusal says why, at the place: file:line: message.
+		if want := filepath.Join(dir, "scripts", "install.sh") + ":2: high safety finding: downloads code"; !strings.Contains(r.stderr, want) {
+			t.Errorf("push does not print the blocking finding as %q: %v", want, r)
+		}
 		if r := c.must("push", "--draft", dir); !strings.Contains(r.stdout, "created    risky-installer  version 1") || !strings.Contains(r.stdout, "draft") {
 			t.Errorf("push --draft of the same bundle: %v", r)
 		}

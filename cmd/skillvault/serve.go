@@ -39,6 +39,8 @@ func serve(ctx context.Context, e *env, args []string) int {
 	anonLimit := fs.Float64("anon-rate-limit", 20, "requests per second allowed per client address without a valid credential, failed sign-ins and bad keys included (bursts of twice that; 0 turns the limit off)")
 	metricsAddr := fs.String("metrics-addr", envOr(e, "SKILLVAULT_METRICS_ADDR", defaultMetricsAddr), `address of the Prometheus /metrics listener, apart from --addr ("off" for none; env SKILLVAULT_METRICS_ADDR)`)
 	maxUpload := fs.Int64("max-upload-mb", 64, "largest bundle upload in MiB")
+	vendorHosts := fs.String("review-vendor-hosts", e.getenv("SKILLVAULT_REVIEW_VENDOR_HOSTS"),
+		`hosts whose official installers may be piped into a shell (a medium review finding, not a block), comma-separated; "+host,…" adds to the built-in list (env SKILLVAULT_REVIEW_VENDOR_HOSTS; skillvault review rules)`)
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
@@ -99,6 +101,7 @@ func serve(ctx context.Context, e *env, args []string) int {
 		return fail(e, "%v", err)
 	}
 	opts.Logger = e.log
+	opts.Review = policyFrom(*vendorHosts)
 	svc := service.New(db, opts)
 	go svc.RunEmbedder(ctx, 2*time.Second)
 	go svc.RunAuthListener(ctx)
