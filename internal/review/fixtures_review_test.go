@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/skillvault/skillvault/internal/bundle"
 	"github.com/skillvault/skillvault/internal/embed/embedtest"
 	"github.com/skillvault/skillvault/internal/testcorpus"
 )
@@ -169,4 +168,20 @@ func TestVendorPolicy(t *testing.T) {
 	}
 }
 
-var _ = bundle.File{}
+// TestCatalogueDocumented: REVIEW.md at the repository root lists every
+// safety rule, so the documented catalogue cannot fall behind the code.
+func TestCatalogueDocumented(t *testing.T) {
+	root, err := testcorpus.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(root, "REVIEW.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range Rules() {
+		if !strings.Contains(string(doc), "| `"+r.ID+"` | "+r.Severity+" |") {
+			t.Errorf("REVIEW.md does not list rule %s at %s", r.ID, r.Severity)
+		}
+	}
+}
