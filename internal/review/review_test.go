@@ -319,6 +319,8 @@ func TestDescription(t *testing.T) {
 		{"PDF stuff.", []string{"too short", "not when to use it"}},
 		{"I help you write my company's newsletters when asked to write one.", []string{"first person"}},
 		{"Benchmarks disk I/O and reports latency. Invoke when a user suspects slow storage.", nil},
+		{"When Claude needs to build apps with the Claude API, this skill explains the SDKs.", nil},
+		{"Checks the release for regressions. Use after a deploy to production finishes.", nil},
 		{"Writes our weekly report. Use when asked for the weekly report.", []string{"first person"}},
 		{"", []string{"description is missing"}},
 		{strings.Repeat("Use when testing. ", 60), []string{"1080 characters long"}},
@@ -413,7 +415,7 @@ license: MIT
 
 ## Example
 
-See the files.
+[ECG, etc.]: [Results]
 `
 	r := Builtin(skill(t, md, "references/a.md", "# A\n", "references/my notes.md", "# N\n"))
 	expect(t, r,
