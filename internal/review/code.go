@@ -41,7 +41,7 @@ var (
 	// sendRE finds network sends that carry a body.
 	sendRE = regexp.MustCompile(`\b(?:requests|httpx|session|client|s)\.(?:post|put|patch)\s*\(|\burllib\.request\.Request\s*\(|\burlopen\s*\(|\bfetch\s*\(|\baxios\.(?:post|put|patch)\s*\(|\bsock(?:et)?\.send(?:all|to)?\s*\(|\bhttp\.request\s*\(|\bsmtplib\.SMTP|\.sendmail\s*\(`)
 	// execRE finds calls that run a string as code.
-	execRE = regexp.MustCompile(`(?:^|[^.\w])(?:exec|eval)\s*\(|\bnew\s+Function\s*\(|\bvm\.runIn\w*\s*\(|\bos\.system\s*\(|\bsubprocess\.\w+\s*\(|\bchild_process\.\w+\s*\(|\bexecSync\s*\(`)
+	execRE = regexp.MustCompile(`(?:^|[^.\w])(?:exec|eval)\s*\(|\bnew\s+Function\s*\(|\bvm\.runIn\w*\s*\(|\bos\.system\s*\(|\bsubprocess\.\w+\s*\(|\bchild_process\.\w+\s*\(|\b(?:cp|child_process|childProcess|shell)\.exec(?:Sync|File)?\s*\(|\bexecSync\s*\(|\bspawn(?:Sync)?\s*\(`)
 	// headersRE removes the headers and auth of a send: a key sent where
 	// an API expects it is ordinary.
 	headersRE = regexp.MustCompile(`(?s)\b(?:headers|auth)\s*[=:]\s*(?:\{(?:[^{}]|\{[^{}]*\})*\}|\([^()]*\)|[\w.]+(?:\([^()]*\))?)`)

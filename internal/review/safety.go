@@ -238,6 +238,12 @@ var safetyRules = []lineRule{
 		hints:   []string{"eval", "exec", "function", "__import__"},
 	},
 	{
+		rule:    ruleObfuscated,
+		re:      regexp.MustCompile(`(?:\bos\.system|\bos\.popen|\bsubprocess\.\w+|\bexec\w*|\bspawn\w*|\beval|\bFunction)\s*\([^\n]*(?:b64decode|unhexlify|fromhex|Buffer\.from\([^\n]*['"](?:base64|hex)['"]|atob\s*\()`),
+		message: "runs a decoded command",
+		hints:   []string{"system", "popen", "subprocess", "exec", "spawn", "eval", "function"},
+	},
+	{
 		rule:  ruleObfuscated,
 		re:    regexp.MustCompile(`(?:\\x[0-9a-fA-F]{2}){24,}`),
 		hints: []string{`\x`},
