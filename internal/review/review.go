@@ -60,12 +60,12 @@ type Result struct {
 	Findings     []Finding `json:"findings"`
 	Suggestions  []string  `json:"suggestions"`
 	Summary      string    `json:"summary"`
-	Reviewer     string    `json:"reviewer"` // "builtin-v1" or "llm:<model>"
+	Reviewer     string    `json:"reviewer"` // "builtin-v2" or "llm:<model>"
 }
 
 // BuiltinReviewer names the builtin reviewer in results. Change it when
 // the rules or the scoring change, so stored reviews can be redone.
-const BuiltinReviewer = "builtin-v1"
+const BuiltinReviewer = "builtin-v2"
 
 // Blocking reports whether the result has a high-severity safety finding:
 // such a version should not be published until a person has looked.

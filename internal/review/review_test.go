@@ -79,7 +79,7 @@ func TestCleanSkill(t *testing.T) {
 	if r.Quality < 9 || r.Safety != 10 || r.Clarity < 9 || r.Completeness < 9 {
 		t.Errorf("clean skill scores: %+v", r)
 	}
-	if r.Reviewer != "builtin-v1" || !strings.HasPrefix(r.Summary, "csv-report: quality") {
+	if r.Reviewer != "builtin-v2" || !strings.HasPrefix(r.Summary, "csv-report: quality") {
 		t.Errorf("reviewer %q summary %q", r.Reviewer, r.Summary)
 	}
 }

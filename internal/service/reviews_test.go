@@ -26,7 +26,7 @@ func TestEveryCorpusBundleIsReviewed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rs) != 1 || rs[0].Reviewer != "builtin-v1" || rs[0].Summary == "" || rs[0].Version != 1 {
+		if len(rs) != 1 || rs[0].Reviewer != "builtin-v2" || rs[0].Summary == "" || rs[0].Version != 1 {
 			t.Fatalf("%s: reviews %+v", s.Frontmatter.Name, rs)
 		}
 		for _, sc := range []int{rs[0].Quality, rs[0].Clarity, rs[0].Completeness, rs[0].Safety} {
