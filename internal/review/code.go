@@ -48,6 +48,8 @@ var (
 	// suspectHostRE finds hosts that collect data for attackers.
 	suspectHostRE = regexp.MustCompile(`(?i)https?://(?:\d{1,3}(?:\.\d{1,3}){3}|[^/\s"']*(?:webhook\.site|requestbin|pipedream\.net|ngrok|burpcollaborator|interact\.sh|oast\.|pastebin\.com|transfer\.sh|discord(?:app)?\.com/api/webhooks))`)
 	wordRE        = regexp.MustCompile(`[A-Za-z_$][\w$]*`)
+	// socketSendRE finds sends whose first argument is the data.
+	socketSendRE = regexp.MustCompile(`send(?:all|to)?\s*\($|sendmail`)
 )
 
 func codeLanguage(p, text string) string {
@@ -106,6 +108,11 @@ func (c *checker) scanCode(file, text string) {
 		if loc := sendRE.FindStringIndex(l); loc != nil {
 			call := callText(lines, i, loc[1])
 			body := headersRE.ReplaceAllString(call, "")
+			if !socketSendRE.MatchString(l[loc[0]:loc[1]]) {
+				// The first argument is where it goes: a base URL
+				// from the environment is not data sent.
+				body = afterFirstArg(body)
+			}
 			if sev, msg := judgeSend(taintOf(body, vars), suspectHostRE.MatchString(call)); sev != "" {
 				c.addSeverity(ruleExfil, sev, file, ln, "%s", msg)
 			}
@@ -157,6 +164,24 @@ func callText(lines []string, i, at int) string {
 		}
 		s = lines[i+n+1]
 	}
+}
+
+// afterFirstArg drops the first top-level argument of an argument list.
+func afterFirstArg(args string) string {
+	depth := 0
+	for i := 0; i < len(args); i++ {
+		switch args[i] {
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			depth--
+		case ',':
+			if depth == 0 {
+				return args[i+1:]
+			}
+		}
+	}
+	return ""
 }
 
 // judgeSend weighs what a network send carries.
