@@ -185,7 +185,7 @@ var safetyRules = []lineRule{
 	},
 	{
 		rule:   rulePipe,
-		re:     regexp.MustCompile(`(?i)\b(?:(?:ba|z|k|da)?sh|source|\.|eval)\s+(?:-c\s+)?["']?(?:<\(|\$\(|` + "`" + `)\s*(?:curl|wget)\b[^\n]*`),
+		re:     regexp.MustCompile(`(?i)\b(?:(?:ba|z|k|da)?sh|source|\.|eval|python[0-9.]*|perl|ruby|node)\s+(?:-c\s+|-e\s+)?["']?(?:<\(|\$\(|` + "`" + `)\s*(?:curl|wget)\b[^\n]*`),
 		hints:  []string{"curl", "wget"},
 		refine: pipeFrom("runs a downloaded script through command substitution"),
 	},
@@ -309,13 +309,13 @@ var safetyRules = []lineRule{
 	{
 		rule:    ruleInjection,
 		hints:   []string{"ignore", "disregard", "forget", "override", "bypass"},
-		re:      regexp.MustCompile(`(?i)\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+|the\s+|your\s+|of\s+)*(?:previous|prior|above|earlier|system|original|safety|existing)\s+(?:instructions|prompts?|directions|rules|guidelines|messages|guardrails|restrictions)`),
+		re:      regexp.MustCompile(`(?i)\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+|the\s+|your\s+|of\s+)*(?:previous|prior|above|earlier|system|original|safety|existing)\s+(?:instructions|prompts?|directions|rules|guidelines|messages|guardrails|restrictions)|\bforget\s+(?:everything|all)\s+(?:you\s+were|you've\s+been|that\s+you\s+were)\s+told\b`),
 		message: "tells the agent to ignore its instructions",
 	},
 	{
 		rule:    ruleInjection,
 		hints:   []string{"the user", "user's", "secret", "silently", "mention"},
-		re:      regexp.MustCompile(`(?i)\b(?:do not|don't|never|must not)\s+(?:tell|inform|alert|notify|warn|show|reveal\s+(?:this|it)\s+to|mention\s+(?:this|it|that|these)\s+to)\s+the\s+user\b|\b(?:do not|don't|never)\s+(?:mention|reveal|disclose)\s+(?:this|that|these|it)\b[^.\n]{0,40}\b(?:user|anyone|output|response)|\bwithout\s+(?:telling|informing|asking|notifying|alerting)\s+the\s+user\b|\b(?:hide|conceal|keep)\s+(?:this|it|these)\s+(?:secret\s+)?from\s+the\s+user\b|\bsilently\s+(?:send|upload|post|copy|exfiltrat\w*|transmit|forward)\b|\bkeep\s+this\s+(?:secret|hidden|confidential)\b`),
+		re:      regexp.MustCompile(`(?i)\bwithout\s+the\s+user(?:'s)?\s+(?:knowledge|knowing|consent|noticing)\b|\bsecretly\s+(?:send|upload|post|copy|run|execute|install|collect|read)\b|\b(?:do not|don't|never|must not)\s+(?:tell|inform|alert|notify|warn|show|reveal\s+(?:this|it)\s+to|mention\s+(?:this|it|that|these)\s+to)\s+the\s+user\b|\b(?:do not|don't|never|must not)\s+(?:mention|reveal|disclose)\s+(?:this|that|these|it)\b[^.\n]{0,40}\b(?:user|anyone|output|response)|\bwithout\s+(?:telling|informing|asking|notifying|alerting)\s+the\s+user\b|\b(?:hide|conceal|keep)\s+(?:this|it|these)\s+(?:secret\s+)?from\s+the\s+user\b|\bsilently\s+(?:send|upload|post|copy|exfiltrat\w*|transmit|forward)\b|\bkeep\s+this\s+(?:secret|hidden|confidential)\b`),
 		message: "tells the agent to keep things from the user",
 	},
 	{
@@ -350,7 +350,7 @@ var safetyRules = []lineRule{
 }
 
 // credPath matches the credential files exfiltration rules look for.
-const credPath = `(?:[~$][^\s"']*)?(?:\.ssh/id_[a-z0-9]+|\.aws/credentials|\.netrc|\.git-credentials|\.kube/config|\.docker/config\.json|/etc/shadow|/etc/passwd|\.env\b|\.bash_history)`
+const credPath = `(?:[~$][^\s"']*)?(?:\.ssh\b|\.aws/credentials|\.netrc|\.git-credentials|\.kube/config|\.docker/config\.json|/etc/shadow|/etc/passwd|\.env\b|\.bash_history)`
 
 func genericSecret(_ *checker, _ string, m []string) (string, string) {
 	if !looksSecret(m[2]) || secretKeyIsNot(m[1]) {
@@ -374,6 +374,9 @@ func secretKeyIsNot(key string) bool {
 // readVerbRE finds lines that read or copy a file, rather than name it.
 var readVerbRE = regexp.MustCompile(`(?i)\b(?:cat|cp|scp|rsync|base64|xxd|strings|less|more|head|tail|tar|zip|open|read\w*|load\w*|copy\w*|upload\w*|send\w*|sqlite3|Get-Content|type)\b|<\s*[~$/]|\bfs\.|\bPath\(`)
 
+// sendWordsRE finds a read paired with sending or showing what was read.
+var sendWordsRE = regexp.MustCompile(`(?i)\b(?:send|upload|post|paste|exfiltrat\w*|curl|include\s+(?:it|them|the\s+(?:output|contents?))\s+in)\b`)
+
 // sshUseRE finds ssh using a key (ssh -i KEY, ssh-keygen -f KEY): the
 // key is used where it is, not read.
 var sshUseRE = regexp.MustCompile(`\bssh(?:-add|-keygen|-copy-id)?\s+[^\n]*-[if]\s`)
@@ -391,6 +394,9 @@ func credentialRead(most string) func(*checker, string, []string) (string, strin
 		named := strings.Contains(m[0], ".ssh/") || strings.Contains(m[0], "/etc/shadow") || most != High
 		if named && (!readVerbRE.MatchString(strings.Replace(l, m[0], " ", 1)) || sshUseRE.MatchString(l)) {
 			return Low, "mentions credential files (" + m[0] + ")"
+		}
+		if sendWordsRE.MatchString(l) {
+			return High, "reads credential files and sends or shows them (" + m[0] + ")"
 		}
 		return most, "reads credential files (" + m[0] + ")"
 	}
