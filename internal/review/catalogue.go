@@ -12,7 +12,7 @@ type RuleInfo struct {
 
 // safetyCatalogue lists every safety rule once, in catalogue order.
 var safetyCatalogue = []*rule{
-	ruleExfil, ruleCreds, rulePipe, ruleRemoteEval, ruleReverseShell, ruleObfuscated, ruleBlob,
+	ruleExfil, ruleCreds, rulePipe, ruleRemoteEval, ruleBackdoor, ruleReverseShell, ruleObfuscated, ruleBlob,
 	rulePersist, ruleDestructive, ruleRmRoot, ruleRmVar, ruleInjection,
 	ruleTags, ruleBidi, ruleZW, ruleEICAR,
 	rulePrivateKey, ruleAWSKey, ruleAWSSecret, ruleToken, ruleGenericSecret, ruleBearer, ruleTLS,

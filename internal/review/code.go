@@ -117,6 +117,9 @@ func (c *checker) scanCode(file, text string) {
 				c.addSeverity(ruleExfil, sev, file, ln, "%s", msg)
 			}
 		}
+		if m := magicIfRE.FindStringSubmatch(l); m != nil && magicLiteral(m[1]) && sinkWithin(lines, i, 3) {
+			c.add(ruleBackdoor, file, ln, "a magic-string trigger guards code execution")
+		}
 		if loc := execRE.FindStringIndex(l); loc != nil {
 			if t := taintOf(callText(lines, i, loc[1]), vars); t&(fromDecoded|fromDownload) != 0 {
 				what := "downloaded"
@@ -164,6 +167,44 @@ func callText(lines []string, i, at int) string {
 		}
 		s = lines[i+n+1]
 	}
+}
+
+var (
+	// magicIfRE finds a condition that compares with a string literal.
+	magicIfRE = regexp.MustCompile(`\bif\b[^\n]*(?:===?|!==?|\bin\b|startswith\(|includes\(|endswith\()\s*["']([^"'\n]{6,})["']`)
+	// sinkRE finds what a backdoor runs.
+	sinkRE = regexp.MustCompile(`(?:^|[^.\w])(?:exec|eval)\s*\(|\bos\.(?:system|popen|exec\w*)\s*\(|\bsubprocess\.|\bpty\.spawn|/bin/(?:ba)?sh\b|\bchild_process\b|\bexecSync\s*\(|\bnew\s+Function\s*\(`)
+)
+
+// magicLiteral reports a literal that looks like a password rather than
+// a word or an option: six characters or more mixing at least three of
+// upper case, lower case, digits and symbols.
+func magicLiteral(s string) bool {
+	var up, low, dig, sym int
+	for _, r := range s {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			up = 1
+		case r >= 'a' && r <= 'z':
+			low = 1
+		case r >= '0' && r <= '9':
+			dig = 1
+		case strings.ContainsRune(" -_./:", r):
+		default:
+			sym = 1
+		}
+	}
+	return up+low+dig+sym >= 3
+}
+
+// sinkWithin reports code execution on line i or the n lines after it.
+func sinkWithin(lines []string, i, n int) bool {
+	for j := i; j < len(lines) && j <= i+n; j++ {
+		if sinkRE.MatchString(lines[j]) {
+			return true
+		}
+	}
+	return false
 }
 
 // afterFirstArg drops the first top-level argument of an argument list.

@@ -73,6 +73,8 @@ var (
 		doc: "a download piped or substituted into a shell or interpreter; medium from an operator-listed vendor host (official installers), low from example hosts"}
 	ruleRemoteEval = &rule{id: "remote-eval", severity: High, category: Safety, suggestion: suggestObfuscated, class: classBehaviour, threat: threatRemoteCode,
 		doc: "eval/exec of downloaded or decoded data in a Python or JavaScript script (traced through assignments)"}
+	ruleBackdoor = &rule{id: "backdoor", severity: High, category: Safety, suggestion: "Remove hidden triggers: a skill must behave the same for every input.", class: classBehaviour, threat: threatRemoteCode,
+		doc: "a magic-string backdoor in a Python or JavaScript script: a comparison with an odd literal (mixed case, digits, symbols) guarding exec, eval, a shell or a subprocess"}
 	ruleReverseShell = &rule{id: "reverse-shell", severity: High, category: Safety, suggestion: "Remove anything that opens a shell to a remote host.", class: classBehaviour, threat: threatRemoteCode,
 		doc: "a shell connected to a remote host (/dev/tcp, nc -e, socat exec)"}
 	ruleDestructive = &rule{id: "destructive", severity: High, category: Safety, suggestion: suggestDestructive, class: classBehaviour, threat: threatDestructive,
