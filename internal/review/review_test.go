@@ -215,8 +215,8 @@ func TestSafetyPatterns(t *testing.T) {
 		{"rm -rf /tmp/build", "", ""},
 		{"rm -f /", "", ""}, // not recursive: fails on a directory
 		{`"clean": "rm -rf dist"`, "", ""},
-		{"mkfs.ext4 /dev/sda1", High, "overwrites a disk"},
-		{"dd if=/dev/zero of=/dev/sda bs=1M", High, "overwrites a disk"},
+		{"mkfs.ext4 /dev/sda1", High, "destroys a disk"},
+		{"dd if=/dev/zero of=/dev/sda bs=1M", High, "destroys a disk"},
 		{"dd if=in.img of=out.img", "", ""},
 		{":(){ :|:& };:", High, "fork bomb"},
 		{"echo ZWNobyBoaQ== | base64 -d | sh", High, "decodes a base64 payload"},

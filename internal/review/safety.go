@@ -78,7 +78,7 @@ var (
 	ruleReverseShell = &rule{id: "reverse-shell", severity: High, category: Safety, suggestion: "Remove anything that opens a shell to a remote host.", class: classBehaviour, threat: threatRemoteCode,
 		doc: "a shell connected to a remote host (/dev/tcp, nc -e, socat exec)"}
 	ruleDestructive = &rule{id: "destructive", severity: High, category: Safety, suggestion: suggestDestructive, class: classBehaviour, threat: threatDestructive,
-		doc: "overwriting disks or file systems, fork bombs; chmod/chown of / is medium"}
+		doc: "overwriting disks or file systems, deleting everything under / or the home folder with find, fork bombs; chmod/chown of / is medium"}
 	ruleObfuscated = &rule{id: "obfuscated", severity: High, category: Safety, suggestion: suggestObfuscated, class: classBehaviour, threat: threatObfuscation,
 		doc: "base64/hex/char-code decoding fed to a shell, eval or exec; long hex-escaped strings are medium"}
 	ruleBlob = &rule{id: "blob", severity: Low, category: Safety, suggestion: suggestObfuscated, class: classBehaviour, threat: threatObfuscation,
@@ -207,9 +207,9 @@ var safetyRules = []lineRule{
 	// Destroying data.
 	{
 		rule:    ruleDestructive,
-		re:      regexp.MustCompile(`\bmkfs(\.[a-z0-9]+)?\s+/dev/|\bwipefs\b|\bdd\b[^\n]*\bof=/dev/(?:sd|hd|nvme|xvd|vd|disk|rdisk|mmcblk)|>\s*/dev/(?:sd[a-z]|nvme\d|hd[a-z]|disk\d)`),
-		message: "overwrites a disk or file system",
-		hints:   []string{"mkfs", "wipefs", "/dev/"},
+		re:      regexp.MustCompile(`\bfind\s+(?:/|~/?|\$HOME/?|\$\{HOME\}/?)(?:\s|$)[^\n]*(?:-delete\b|-exec\s+rm\b)|\bshred\b[^\n]*\s(?:/dev/|~|\$HOME)|\bmkfs(\.[a-z0-9]+)?\s+/dev/|\bwipefs\b|\bdd\b[^\n]*\bof=/dev/(?:sd|hd|nvme|xvd|vd|disk|rdisk|mmcblk)|>\s*/dev/(?:sd[a-z]|nvme\d|hd[a-z]|disk\d)`),
+		message: "destroys a disk, a file system or the home folder",
+		hints:   []string{"mkfs", "wipefs", "/dev/", "find", "shred"},
 	},
 	{
 		rule:    ruleDestructive,
