@@ -33,7 +33,7 @@ type lineCtx struct {
 	place    place
 	comment  bool // a comment in a script: not run
 	teaching bool // prose in SKILL.md that explains, quotes or warns
-	pattern  bool // a detection pattern (regular expression), not code
+	code     bool // fenced code in a Markdown file
 }
 
 // rule classes: how a rule's severity reacts to where its match sits.
@@ -98,7 +98,7 @@ var (
 // lineContext describes line l of a file at place p; code tells whether
 // a Markdown line is inside a fenced block.
 func lineContext(file string, p place, l string, code bool) lineCtx {
-	lc := lineCtx{place: p, pattern: patternRE.MatchString(l)}
+	lc := lineCtx{place: p}
 	t := strings.TrimSpace(l)
 	switch p {
 	case placeScript:
@@ -110,17 +110,22 @@ func lineContext(file string, p place, l string, code bool) lineCtx {
 			}
 		}
 	case placeInstructions:
+		lc.code = code
 		lc.teaching = !code && teachingRE.MatchString(l)
 	}
 	return lc
 }
 
-// weigh caps a rule's severity by where its match sits (the severity
-// policy of REVIEW.md): high only for behaviour in executable content or
-// agent instructions; at most medium in reference documents, comments and
-// prose that explains an attack; at most low in detection patterns.
-// Hidden text weighs the same everywhere.
-func weigh(class int, sev string, lc lineCtx, l string, at int) string {
+// weigh caps a rule's severity by where its match (match, at byte at of
+// line l) sits (the severity policy of REVIEW.md): high only for
+// behaviour in executable content or agent instructions; at most medium
+// in reference documents, comments and quoted payloads in prose that
+// explains an attack; at most low when the match is itself a detection
+// pattern. Hidden text weighs the same everywhere.
+//
+// The downgrades look at the match, not only at its line, so that words
+// or escapes added elsewhere on a line do not excuse a command.
+func weigh(class int, sev string, lc lineCtx, l string, at int, match string) string {
 	switch class {
 	case classHidden:
 		return sev
@@ -135,11 +140,14 @@ func weigh(class int, sev string, lc lineCtx, l string, at int) string {
 		}
 		return sev
 	}
+	// In SKILL.md prose, a payload in quotes or in a table row, on a line
+	// that explains or warns, is an example of the attack.
+	quoted := lc.place == placeInstructions && !lc.code && (insideQuotes(l, at) || strings.HasPrefix(strings.TrimSpace(l), "|"))
 	switch {
-	case lc.pattern:
+	case patternRE.MatchString(match):
 		return capAt(sev, Low)
-	case lc.place == placeReference, lc.comment, lc.teaching,
-		lc.place == placeInstructions && negationRE.MatchString(l):
+	case lc.place == placeReference, lc.comment,
+		quoted && (lc.teaching || negationRE.MatchString(l)):
 		return capAt(sev, Medium)
 	}
 	return sev

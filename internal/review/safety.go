@@ -235,7 +235,7 @@ var safetyRules = []lineRule{
 	},
 	{
 		rule:    ruleObfuscated,
-		re:      regexp.MustCompile(`(?i)(?:^|[^.\w])eval\b[^\n]*(?:base64|b64decode|atob\s*\(|fromcharcode|unhexlify|fromhex|\\x[0-9a-f]{2})|(?:^|[^.\w])exec\s*\([^\n]*(?:b64decode|unhexlify|fromhex|zlib\.decompress|marshal\.loads|codecs\.decode|chr\s*\()|\bnew\s+Function\s*\([^\n]*(?:atob\s*\(|fromcharcode)|__import__\(\s*['"]base64['"]\s*\)`),
+		re:      regexp.MustCompile(`(?i)(?:^|[^.\w])eval(?:\s*\(|\s+["'$` + "`" + `])[^\n]*(?:base64|b64decode|atob\s*\(|fromcharcode|unhexlify|fromhex|\\x[0-9a-f]{2})|(?:^|[^.\w])exec\s*\([^\n]*(?:b64decode|unhexlify|fromhex|zlib\.decompress|marshal\.loads|codecs\.decode|chr\s*\()|\bnew\s+Function\s*\([^\n]*(?:atob\s*\(|fromcharcode)|__import__\(\s*['"]base64['"]\s*\)`),
 		message: "evaluates a decoded string",
 		hints:   []string{"eval", "exec", "function", "__import__"},
 	},
@@ -502,8 +502,8 @@ func isBinary(b []byte) bool {
 
 // addSafety adds a safety finding, its severity weighed by the line's
 // context.
-func (c *checker) addSafety(r *rule, sev string, lc lineCtx, file string, ln int, l string, at int, msg string) {
-	sev = weigh(r.class, sev, lc, l, at)
+func (c *checker) addSafety(r *rule, sev string, lc lineCtx, file string, ln int, l string, at int, match, msg string) {
+	sev = weigh(r.class, sev, lc, l, at, match)
 	if lc.place != placeScript && lc.place != placeInstructions && severityRank[sev] < severityRank[r.severity] {
 		msg += " (in reference material)"
 	}
@@ -537,7 +537,7 @@ func (c *checker) scanText(file string, p place, text string, offset int) {
 					continue
 				}
 			}
-			c.addSafety(r.rule, sev, lc, file, ln, l, loc[0], msg)
+			c.addSafety(r.rule, sev, lc, file, ln, l, loc[0], m[0], msg)
 		}
 		if strings.Contains(l, "rm") {
 			c.checkRm(file, ln, l, lc)
@@ -607,9 +607,9 @@ func (c *checker) checkRm(file string, ln int, l string, lc lineCtx) {
 		for _, t := range targets {
 			switch {
 			case noPreserve || dangerousTargets[t]:
-				c.addSafety(ruleRmRoot, ruleRmRoot.severity, lc, file, ln, l, loc[0], "recursive delete of "+t)
+				c.addSafety(ruleRmRoot, ruleRmRoot.severity, lc, file, ln, l, loc[0], l[loc[0]:loc[1]], "recursive delete of "+t)
 			case varRootRE.MatchString(t):
-				c.addSafety(ruleRmVar, ruleRmVar.severity, lc, file, ln, l, loc[0], "recursive delete of "+t+" deletes from / if the variable is empty")
+				c.addSafety(ruleRmVar, ruleRmVar.severity, lc, file, ln, l, loc[0], l[loc[0]:loc[1]], "recursive delete of "+t+" deletes from / if the variable is empty")
 			default:
 				continue
 			}
