@@ -18,16 +18,6 @@ const (
 	placeReference                 // any other document
 )
 
-func (p place) String() string {
-	switch p {
-	case placeScript:
-		return "script"
-	case placeInstructions:
-		return "instructions"
-	}
-	return "reference"
-}
-
 // lineCtx is what is known about one line besides its text.
 type lineCtx struct {
 	place    place
@@ -135,7 +125,9 @@ func weigh(class int, sev string, lc lineCtx, l string, at int, match string) st
 		}
 		return sev
 	case classInjection:
-		if lc.place != placeInstructions || lc.teaching || insideQuotes(l, at) {
+		// Quoted or in a code block, an override phrase is an example of
+		// an injection; said plainly in SKILL.md, it is one.
+		if lc.place != placeInstructions || lc.code || insideQuotes(l, at) {
 			return capAt(sev, Medium)
 		}
 		return sev
