@@ -22,7 +22,7 @@ const (
 type lineCtx struct {
 	place    place
 	comment  bool // a comment in a script: not run
-	teaching bool // prose in SKILL.md that explains, quotes or warns
+	teaching bool // prose in a document that explains, quotes or warns
 	code     bool // fenced code in a Markdown file
 }
 
@@ -99,7 +99,7 @@ func lineContext(file string, p place, l string, code bool) lineCtx {
 				}
 			}
 		}
-	case placeInstructions:
+	default: // SKILL.md, and documents the agent may read as instructions
 		lc.code = code
 		lc.teaching = !code && teachingRE.MatchString(l)
 	}
@@ -126,8 +126,11 @@ func weigh(class int, sev string, lc lineCtx, l string, at int, match string) st
 		return sev
 	case classInjection:
 		// Quoted or in a code block, an override phrase is an example of
-		// an injection; said plainly in SKILL.md, it is one.
-		if lc.place != placeInstructions || lc.code || insideQuotes(l, at) {
+		// an injection; said plainly in SKILL.md, or in a document it
+		// sends the agent to, it is one. Scripts only carry it as data.
+		switch {
+		case lc.place == placeScript, lc.code, insideQuotes(l, at),
+			lc.place == placeReference && lc.teaching:
 			return capAt(sev, Medium)
 		}
 		return sev

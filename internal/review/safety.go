@@ -90,7 +90,7 @@ var (
 	rulePersist = &rule{id: "persistence", severity: High, category: Safety, suggestion: suggestPersist, class: classBehaviour, threat: threatPersistence,
 		doc: "installing cron jobs, launch agents, Windows Run keys or scheduled tasks (high); systemd units, git hooks and shell start-up lines (medium, high when they fetch or decode code)"}
 	ruleInjection = &rule{id: "prompt-injection", severity: High, category: Safety, suggestion: suggestInjection, class: classInjection, threat: threatInjection,
-		doc: "override phrases (ignore previous instructions), concealment (do not tell the user), role hijack (developer mode, fake system tags) and magic-string triggers; high in SKILL.md prose, medium when quoted, explained, or in other files"}
+		doc: "override phrases (ignore previous instructions), concealment (do not tell the user), role hijack (developer mode, fake system tags) and magic-string triggers; high in SKILL.md and reference prose, medium when quoted, in code, explained in a reference, or in scripts"}
 	ruleEICAR = &rule{id: "eicar", severity: High, category: Safety, suggestion: "Remove the test-virus signature: every virus scanner will quarantine the skill.", class: classHidden, threat: threatMalware,
 		doc: "the EICAR anti-virus test signature, anywhere"}
 	ruleTLS = &rule{id: "tls-off", severity: Low, category: Safety, suggestion: "Keep TLS certificate checks on.", class: classBehaviour, threat: threatTransport,
