@@ -10,6 +10,7 @@ import (
 
 	"github.com/skillvault/skillvault/internal/bundle"
 	"github.com/skillvault/skillvault/internal/client"
+	"github.com/skillvault/skillvault/internal/review"
 )
 
 func init() {
@@ -208,15 +209,21 @@ func problemAt(dir string, p bundle.Problem) string {
 }
 
 func lint(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "lint", "DIR... [--json]",
+	fs := newFlags(e, "lint", "DIR... [--review] [--json]",
 		`  skillvault lint ./pdf-tools
   skillvault lint skills/*
+  skillvault lint --review ./pdf-tools   # also run the server's safety review
 
 Checks each folder as a push would, without a server: SKILL.md frontmatter
 (name equal to the folder's, description), paths, sizes and file types.
 Prints one "file:line: message" per problem and exits 1 when there is any,
-"DIR: ok" and 0 otherwise.`)
+"DIR: ok" and 0 otherwise. With --review it also runs the builtin review
+the server runs at upload (same rules, same vendor allow-list from
+SKILLVAULT_REVIEW_VENDOR_HOSTS), prints its findings of low severity and
+above as "file:line: severity category: message [rule]", and exits 1 when
+one would block publishing.`)
 	asJSON := fs.Bool("json", false, "print the problems as JSON")
+	withReview := fs.Bool("review", false, "also run the safety and quality review offline")
 	dirs, ok, code := parseArgs(fs, args)
 	if !ok {
 		return code
@@ -228,21 +235,37 @@ Prints one "file:line: message" per problem and exits 1 when there is any,
 		Dir      string           `json:"dir"`
 		OK       bool             `json:"ok"`
 		Problems []bundle.Problem `json:"problems"`
+		Findings []review.Finding `json:"findings,omitempty"`
+		Blocking bool             `json:"blocking,omitempty"`
 	}
 	var results []result
 	bad := false
 	for _, dir := range dirs {
 		ps := bundle.Lint(dir)
-		results = append(results, result{Dir: dir, OK: len(ps) == 0, Problems: append([]bundle.Problem{}, ps...)})
-		bad = bad || len(ps) > 0
+		res := result{Dir: dir, OK: len(ps) == 0, Problems: append([]bundle.Problem{}, ps...)}
+		if *withReview && len(ps) == 0 {
+			found, blocking, err := reviewDir(e, dir)
+			if err != nil {
+				return fail(e, "lint %s: review: %v", dir, err)
+			}
+			res.Findings, res.Blocking, res.OK = found, blocking, !blocking
+		}
+		results = append(results, res)
+		bad = bad || !res.OK
 		if *asJSON {
 			continue
 		}
-		if len(ps) == 0 {
-			fmt.Fprintf(e.stdout, "%s: ok\n", dir)
-		}
 		for _, p := range ps {
 			fmt.Fprintln(e.stdout, problemAt(dir, p))
+		}
+		for _, f := range res.Findings {
+			fmt.Fprintln(e.stdout, findingAt(dir, f))
+		}
+		switch {
+		case res.Blocking:
+			fmt.Fprintf(e.stdout, "%s: a high-severity safety finding blocks publishing\n", dir)
+		case res.OK:
+			fmt.Fprintf(e.stdout, "%s: ok\n", dir)
 		}
 	}
 	if *asJSON {

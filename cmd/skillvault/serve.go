@@ -33,7 +33,7 @@ func init() {
 const bootstrapEmail = "admin@skillvault.local"
 
 func serve(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "serve", "[--addr HOST:PORT] [--base-domain DOMAIN] [--metrics-addr HOST:PORT|off] [--rate-limit N] [--tenant-rate-limit N] [--anon-rate-limit N] [--max-upload-mb N]", `  skillvault serve
+	fs := newFlags(e, "serve", "[--addr HOST:PORT] [--base-domain DOMAIN] [--metrics-addr HOST:PORT|off] [--rate-limit N] [--tenant-rate-limit N] [--anon-rate-limit N] [--max-upload-mb N] [--quota-bytes SIZE] [--quota-skills N] [--quota-versions N] [--quota-keys-per-user N] [--gc-interval D] [--review-vendor-hosts LIST]", `  skillvault serve
   skillvault serve --addr 0.0.0.0:8080 --base-domain skills.example.com
   DATABASE_URL=postgres://skillvault_app:...@db/skillvault skillvault serve`)
 	addr := fs.String("addr", envOr(e, "SKILLVAULT_ADDR", "127.0.0.1:8080"), "address to listen on (env SKILLVAULT_ADDR)")
@@ -45,6 +45,8 @@ func serve(ctx context.Context, e *env, args []string) int {
 	maxUpload := fs.Int64("max-upload-mb", 64, "largest bundle upload in MiB")
 	quotaVals := quotaFlags(fs, e)
 	gcEvery := fs.Duration("gc-interval", time.Hour, "how often to sweep every tenant for file bytes no version references (needs SKILLVAULT_OWNER_URL to list tenants; 0 turns the sweep off)")
+	vendorHosts := fs.String("review-vendor-hosts", e.getenv("SKILLVAULT_REVIEW_VENDOR_HOSTS"),
+		`hosts whose official installers may be piped into a shell (a medium review finding, not a block), comma-separated; "+host,…" adds to the built-in list (env SKILLVAULT_REVIEW_VENDOR_HOSTS; skillvault review rules)`)
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
@@ -109,6 +111,7 @@ func serve(ctx context.Context, e *env, args []string) int {
 		return fail(e, "%v", err)
 	}
 	opts.Logger, opts.Quotas = e.log, quotas
+	opts.Review = policyFrom(*vendorHosts)
 	svc := service.New(db, opts)
 	go svc.RunEmbedder(ctx, 2*time.Second)
 	go svc.RunAuthListener(ctx)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/skillvault/skillvault/internal/bundle"
+	"github.com/skillvault/skillvault/internal/review"
 	"github.com/skillvault/skillvault/internal/service"
 )
 
@@ -22,6 +23,9 @@ type Problem struct {
 	Instance string           `json:"instance,omitempty"`
 	Quota    *QuotaProblem    `json:"quota,omitempty"` // with /problems/quota-exceeded
 	Problems []bundle.Problem `json:"problems,omitempty"`
+	// Findings are the safety findings behind a /problems/blocked-by-review
+	// refusal: rule, file, line, message and severity.
+	Findings []review.Finding `json:"findings,omitempty"`
 	// Limit names the rate limit a 429 hit: key, tenant or address.
 	Limit string `json:"limit,omitempty"`
 }
@@ -93,7 +97,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	k := kinds[kind]
 	p := Problem{Type: k.typ, Title: k.title, Status: k.status}
 	if e, ok := service.AsError(err); ok {
-		p.Detail, p.Problems = e.Msg, e.Problems
+		p.Detail, p.Problems, p.Findings = e.Msg, e.Problems, e.Findings
 	}
 	if e, ok := service.AsError(err); ok && e.Quota != nil {
 		// Every quota refusal has one type, whatever its status.

@@ -24,6 +24,7 @@ const (
 // checker accumulates findings for one input.
 type checker struct {
 	in       Input
+	policy   Policy
 	findings []finding
 
 	skillMD    string // SKILL.md as stored, or the body when absent from Files
@@ -80,7 +81,7 @@ func bodyOffset(skillMD, body string) int {
 
 func (c *checker) add(r *rule, file string, line int, format string, args ...any) {
 	c.findings = append(c.findings, finding{
-		Finding: Finding{Severity: r.severity, Category: r.category, File: file, Line: line, Message: fmt.Sprintf(format, args...)},
+		Finding: Finding{Rule: r.id, Severity: r.severity, Category: r.category, File: file, Line: line, Message: fmt.Sprintf(format, args...)},
 		rule:    r,
 	})
 }
@@ -217,7 +218,9 @@ func nameProblem(name string) string {
 
 // whenRE finds the cues by which a description tells an agent when to
 // use the skill.
-var whenRE = regexp.MustCompile(`(?i)\b(use (it |this( skill)? |the skill )?(when|whenever|for|if|to|in|with|on)\b|(use|used|invoke|trigger|apply|load) (this|it)\b|(invoke|trigger|activate|load)(s|d)? (it |this( skill)? )?(when|whenever|for|if)\b|when (the )?(user|you|someone|asked|working|building|creating|writing|editing|reviewing|designing|debugging|testing|deploying|handling|dealing|a |an |there)|whenever|if the user|for (tasks|requests|questions|work) (that|involving|about|on|with|where)|should be used|triggers? (on|when)|is for\b|useful (for|when)|helps? (with|when)|applies when)`)
+var whenRE = regexp.MustCompile(`(?i)\b(use (it |this( skill)? |the skill )?(when|whenever|for|if|to|in|with|on)\b|(use|used|invoke|trigger|apply|load) (this|it)\b|(invoke|trigger|activate|load)(s|d)? (it |this( skill)? )?(when|whenever|for|if)\b|when (the )?(user|you|someone|asked|working|building|creating|writing|editing|reviewing|designing|debugging|testing|deploying|handling|dealing|a |an |there)|whenever|if the user|for (tasks|requests|questions|work) (that|involving|about|on|with|where)|should be used|triggers? (on|when)|is for\b|useful (for|when)|helps? (with|when)|applies when` +
+	// "When Claude needs to…", "Use after a deploy…", "Run before merging…"
+	`|^when\b|\bwhen (claude|the agent|an agent|the model|codex|the assistant|someone|users?|you)\b|\b(use|run|invoke|apply)( it| this( skill)?)? (after|before|during|once|while|whenever|at)\b)`)
 
 // personRE finds first-person words; "I" only as a word on its own, so
 // that "I/O" does not count.
@@ -404,7 +407,9 @@ func (c *checker) checkLinksIn(file, text string, offset int) {
 		for _, m := range inlineLinkRE.FindAllStringSubmatch(plain, -1) {
 			targets = append(targets, m[1])
 		}
-		if m := refLinkRE.FindStringSubmatch(plain); m != nil {
+		// "[ECG, etc.]: [Results]" is template text, not a link
+		// definition: a target in brackets is not a URL.
+		if m := refLinkRE.FindStringSubmatch(plain); m != nil && !strings.HasPrefix(m[1], "[") {
 			targets = append(targets, m[1])
 		}
 		for _, t := range targets {

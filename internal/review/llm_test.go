@@ -97,9 +97,9 @@ func TestLLMReview(t *testing.T) {
 		t.Errorf("scores: quality %d clarity %d completeness %d safety %d", r.Quality, r.Clarity, r.Completeness, r.Safety)
 	}
 	wantFindings := []Finding{
-		{High, Safety, "scripts/summarise.py", 0, "Opens files without checks."}, // line 99 is past the end
-		{Medium, Clarity, "SKILL.md", 9, "Step 2 is vague."},
-		{Low, Clarity, "", 0, "nope.md: Missing file."},
+		{High, Safety, "scripts/summarise.py", 0, "Opens files without checks.", ""}, // line 99 is past the end
+		{Medium, Clarity, "SKILL.md", 9, "Step 2 is vague.", ""},
+		{Low, Clarity, "", 0, "nope.md: Missing file.", ""},
 	}
 	if fmt.Sprint(r.Findings) != fmt.Sprint(wantFindings) {
 		t.Errorf("findings:\n got %+v\nwant %+v", r.Findings, wantFindings)

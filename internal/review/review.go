@@ -48,6 +48,7 @@ type Finding struct {
 	File     string `json:"file"`
 	Line     int    `json:"line"`
 	Message  string `json:"message"`
+	Rule     string `json:"rule,omitempty"` // the builtin rule that found it (see Rules)
 }
 
 // Result is a review. Scores run from 1 (worst) to 10 (best).
@@ -59,12 +60,12 @@ type Result struct {
 	Findings     []Finding `json:"findings"`
 	Suggestions  []string  `json:"suggestions"`
 	Summary      string    `json:"summary"`
-	Reviewer     string    `json:"reviewer"` // "builtin-v1" or "llm:<model>"
+	Reviewer     string    `json:"reviewer"` // "builtin-v2" or "llm:<model>"
 }
 
 // BuiltinReviewer names the builtin reviewer in results. Change it when
 // the rules or the scoring change, so stored reviews can be redone.
-const BuiltinReviewer = "builtin-v1"
+const BuiltinReviewer = "builtin-v2"
 
 // Blocking reports whether the result has a high-severity safety finding:
 // such a version should not be published until a person has looked.
@@ -93,8 +94,12 @@ func (r Result) Blocking() bool {
 //	               never above Safety, as an unsafe skill is not a good one
 //
 // Every score is clamped to 1..10.
-func Builtin(in Input) Result {
+func Builtin(in Input) Result { return DefaultPolicy.Builtin(in) }
+
+// Builtin is the builtin review under policy p.
+func (p Policy) Builtin(in Input) Result {
 	c := newChecker(in)
+	c.policy = p
 	c.checkSpec()
 	c.checkDescription()
 	c.checkBody()
@@ -117,6 +122,13 @@ type rule struct {
 	severity   string
 	category   string
 	suggestion string // optional advice shown once per review
+
+	// Safety rules only: how the severity reacts to the place of a match
+	// (see weigh), the kind of threat as public scanners name it, and
+	// what the rule finds, for the catalogue.
+	class  int
+	threat string
+	doc    string
 }
 
 var severityRank = map[string]int{Info: 0, Low: 1, Medium: 2, High: 3}

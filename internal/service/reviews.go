@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -40,7 +42,7 @@ func storeReview(ctx context.Context, q database.Q, skill uuid.UUID, v store.Ver
 // configured, is added to after: it must start only once the transaction
 // has committed, or it could not see the version.
 func (s *Service) reviewNewVersion(ctx context.Context, q database.Q, a Actor, skill uuid.UUID, v store.Version, b *bundle.Bundle, after *afterCommit) error {
-	if err := storeReview(ctx, q, skill, v, review.Builtin(reviewInput(b))); err != nil {
+	if err := storeReview(ctx, q, skill, v, s.review.Builtin(reviewInput(b))); err != nil {
 		return err
 	}
 	st, err := s.settingsIn(ctx, q)
@@ -130,13 +132,59 @@ func (s *Service) checkBlocked(ctx context.Context, q database.Q, a Actor, sk st
 		return err
 	}
 	if !override {
+		// The refusal rolls the upload back, reviews included, so the
+		// findings travel in the error: the author sees why, now.
+		fs, err := blockingFindings(ctx, q, sk.ID, v.Number)
+		if err != nil {
+			return err
+		}
 		return &Error{Kind: Blocked, Msg: "version " + itoa(v.Number) + " of " + sk.Name +
-			" has a high-severity safety finding (see its reviews); fix the bundle, or an admin may publish anyway with override"}
+			" has a high-severity safety finding; fix the bundle, or an admin may publish anyway with override",
+			Findings: fs, Problems: findingProblems(fs)}
 	}
 	if !a.isAdmin() {
 		return forbiddenf("only tenant admins may override a safety finding")
 	}
 	return s.audit(ctx, q, a, "skill.review_override", "success", "skill", sk.Name, map[string]any{"version": v.Number, "digest": v.Digest})
+}
+
+// blockingFindings are the high-severity safety findings of the blocking
+// reviews of a version.
+func blockingFindings(ctx context.Context, q database.Q, skill uuid.UUID, version int) ([]review.Finding, error) {
+	rs, err := store.ListReviews(ctx, q, skill, version+1, 100)
+	if err != nil {
+		return nil, err
+	}
+	out := []review.Finding{}
+	for _, r := range rs {
+		if r.Version != version || !r.Blocking {
+			continue
+		}
+		var fs []review.Finding
+		if err := json.Unmarshal(r.Findings, &fs); err != nil {
+			return nil, fmt.Errorf("read findings of review %s: %w", r.ID, err)
+		}
+		for _, f := range fs {
+			if f.Category == review.Safety && f.Severity == review.High && !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
+	}
+	return out, nil
+}
+
+// findingProblems writes findings as per-file problems, which every
+// client already prints as file:line: message.
+func findingProblems(fs []review.Finding) []bundle.Problem {
+	ps := make([]bundle.Problem, len(fs))
+	for i, f := range fs {
+		msg := f.Severity + " safety finding: " + f.Message
+		if f.Rule != "" {
+			msg += " [" + f.Rule + "]"
+		}
+		ps[i] = bundle.Problem{File: f.File, Line: f.Line, Msg: msg}
+	}
+	return ps
 }
 
 // Reviews lists a skill's reviews, newest version first.

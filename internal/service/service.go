@@ -20,6 +20,7 @@ import (
 	"github.com/skillvault/skillvault/internal/bundle"
 	"github.com/skillvault/skillvault/internal/database"
 	"github.com/skillvault/skillvault/internal/egress"
+	"github.com/skillvault/skillvault/internal/review"
 	"github.com/skillvault/skillvault/internal/secrets"
 	"github.com/skillvault/skillvault/internal/store"
 )
@@ -44,6 +45,7 @@ type Service struct {
 	bg        background // per-tenant queues of LLM reviews and embeddings
 	auth      authCache
 	failures  failureLog // repeated authentication failures, audited once per window
+	review    review.Policy
 }
 
 // Options configure a Service.
@@ -58,6 +60,9 @@ type Options struct {
 	Egress *egress.Client
 	// Secrets seals tenants' own provider keys; nil refuses to store any.
 	Secrets *secrets.Box
+	// Review is the builtin review's operator policy (vendor installer
+	// hosts); nil VendorHosts means review.DefaultVendorHosts.
+	Review review.Policy
 }
 
 // New returns a Service over db.
@@ -68,9 +73,12 @@ func New(db *database.DB, opt Options) *Service {
 	if opt.Egress == nil {
 		opt.Egress = egress.MustNew(egress.Options{})
 	}
+	if opt.Review.VendorHosts == nil {
+		opt.Review = review.DefaultPolicy
+	}
 	return &Service{db: db, log: opt.Logger, limits: opt.Limits, touched: map[uuid.UUID]time.Time{},
 		embedders: embedders{cfg: opt.Embed, client: opt.Egress, secrets: opt.Secrets, log: opt.Logger}, wake: make(chan struct{}, 1),
-		llm: opt.LLM, egress: opt.Egress, secrets: opt.Secrets, quotas: opt.Quotas}
+		llm: opt.LLM, egress: opt.Egress, secrets: opt.Secrets, quotas: opt.Quotas, review: opt.Review}
 }
 
 // DB returns the database, for health checks and metrics.
@@ -187,6 +195,7 @@ type Error struct {
 	Msg      string
 	Problems []bundle.Problem // per-file problems of a bundle
 	Quota    *QuotaExceeded   // the quota that refused the request, if one did
+	Findings []review.Finding // the safety findings that block publishing (Kind Blocked)
 }
 
 func (e *Error) Error() string { return e.Msg }

@@ -88,7 +88,7 @@ func TestBrowserFlow(t *testing.T) {
 	b.sees(".files", "SKILL.md", "scripts/find_risky_ddl.py")
 	b.sees(".install", "skillvault install sql-migration-review --agent claude")
 	b.sees("#review-h", "Review of version 1")
-	b.sees("main", "builtin-v1", "Quality", "Safety")
+	b.sees("main", "builtin-v2", "Quality", "Safety")
 
 	// Rate it.
 	b.do(chromedp.Click(chromedp.CSS(`label[for="star4"]`)))

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/skillvault/skillvault/internal/bundle"
+	"github.com/skillvault/skillvault/internal/review"
 	"github.com/skillvault/skillvault/internal/service"
 )
 
@@ -19,6 +20,7 @@ type publishForm struct {
 	Publish                               bool
 	Error                                 string
 	Problems                              []bundle.Problem
+	Findings                              []review.Finding // what blocks publishing
 	Files                                 []string
 }
 
@@ -87,7 +89,11 @@ func (wb *Web) publishPost(w http.ResponseWriter, r *http.Request, c *reqCtx) er
 		f.Error = "The upload is larger than this server accepts (" + humanSize(wb.cfg.MaxUploadBytes) + ")."
 	} else if e, ok := service.AsError(err); ok {
 		f.Error, f.Problems = e.Msg, e.Problems
-		if len(f.Problems) > 0 {
+		switch {
+		case len(e.Findings) > 0:
+			f.Problems, f.Findings = nil, e.Findings
+			f.Error = "The skill was not stored: the safety review found what blocks publishing. Fix these and upload it again, or ask an admin to publish it with an override."
+		case len(f.Problems) > 0:
 			f.Error = "The skill was not stored: fix these problems and upload it again."
 		}
 	} else {

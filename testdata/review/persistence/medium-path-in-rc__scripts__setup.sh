@@ -1,0 +1,2 @@
+#!/bin/sh
+echo 'export PATH="$HOME/.local/bin:$PATH"' >> ~/.bashrc

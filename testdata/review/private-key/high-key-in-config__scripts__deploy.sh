@@ -1,0 +1,4 @@
+#!/bin/sh
+cat > key.pem <<EOF
+$FAKE_PRIVATE_KEY
+EOF

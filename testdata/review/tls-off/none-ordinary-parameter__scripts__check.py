@@ -1,0 +1,2 @@
+def check(schema, verify=False):
+    return schema
