@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"mime"
@@ -222,20 +221,17 @@ var _ = fileserve.Declare(
 )
 
 func (api *API) downloadZip(w http.ResponseWriter, r *http.Request, a service.Actor) error {
-	files, v, err := api.svc.Bundle(r.Context(), a, r.PathValue("name"), r.PathValue("n"))
+	// The zip is a function of the files, which the manifest digest names:
+	// built once, then kept (service.DownloadArchive).
+	data, v, err := api.svc.DownloadArchive(r.Context(), a, r.PathValue("name"), r.PathValue("n"), bundle.Zip)
 	if err != nil {
 		return err
 	}
-	// The zip is a function of the files, which the manifest digest names.
 	if etagMatches(w, r, v.Digest) {
 		return nil
 	}
-	var buf bytes.Buffer
-	if err := bundle.WriteZip(&buf, files); err != nil {
-		return err
-	}
 	w.Header().Set("X-Skill-Digest", v.Digest)
-	fileserve.Archive(w, r, r.PathValue("name")+"-"+strconv.Itoa(v.Number)+".zip", fileserve.TypeZip, buf.Bytes(), v.Digest)
+	fileserve.Archive(w, r, r.PathValue("name")+"-"+strconv.Itoa(v.Number)+".zip", fileserve.TypeZip, data, v.Digest)
 	return nil
 }
 

@@ -208,26 +208,25 @@ func (h *handler) archive(w http.ResponseWriter, r *http.Request) {
 	// A conditional request for the listed archive is answered from the
 	// stored digest, without reading or compressing the files.
 	inm := r.Header.Get("If-None-Match")
-	d, err := h.svc.DiscoveryBundle(r.Context(), a, name, inm == "")
-	if err == nil && inm != "" {
+	if inm != "" {
+		d, err := h.svc.DiscoveryBundle(r.Context(), a, name, false)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
 		if d.Format == format && d.ArchiveDigest != "" && inm == `"`+d.ArchiveDigest+`"` {
 			cacheHeaders(w, a)
 			w.Header().Set("ETag", inm)
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		d, err = h.svc.DiscoveryBundle(r.Context(), a, name, true)
 	}
+	data, d, err := h.svc.DiscoveryArchiveBytes(r.Context(), a, name, format)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	var buf bytes.Buffer
-	if err := bundle.WriteArchive(&buf, format, d.Files); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	digest := bundle.FileDigest(buf.Bytes())
+	digest := bundle.FileDigest(data)
 	if d.Format == format && d.ArchiveDigest != "" && d.ArchiveDigest != digest {
 		// The writer no longer reproduces the stored bytes (a changed
 		// compressor?): clients will refuse the archive. Say so loudly.
@@ -236,7 +235,7 @@ func (h *handler) archive(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Skill-Digest", d.Digest)
 	cacheHeaders(w, a)
-	fileserve.Archive(w, r, name+"."+format, archiveTypes[format], buf.Bytes(), digest)
+	fileserve.Archive(w, r, name+"."+format, archiveTypes[format], data, digest)
 }
 
 // splitArchive splits "name.tar.gz" or "name.zip"; format is "" for

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -717,5 +718,52 @@ func TestDiscoveryBundles(t *testing.T) {
 				t.Errorf("%s/%s: status %d, bytes differ from the folder's", sk.Name, file.Path, r.status)
 			}
 		}
+	}
+}
+
+// TestArchivesAreBuiltOnce: a flood of requests for one skill's archive,
+// at once and after, builds it once (the bytes are a function of the
+// version's digest); another format or a new version is built anew, and
+// every answer carries the same bytes.
+func TestArchivesAreBuiltOnce(t *testing.T) {
+	s := newServer(t)
+	acme := s.Tenant("acme")
+	publicDiscovery(t, s, acme.ID, true)
+	create(t, s, adminOf(acme), "big-skill", "public", true, "scripts/run.sh", "references/guide.md")
+	before := s.Svc.ArchiveBuilds()
+	var wg sync.WaitGroup
+	bodies := make([][]byte, 20)
+	for i := range bodies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := do(t, s, "GET", acmeHost, agentSkills+"big-skill.tar.gz", "")
+			if r.status != http.StatusOK {
+				t.Errorf("archive: %d %s", r.status, r.body)
+			}
+			bodies[i] = r.body
+		}()
+	}
+	wg.Wait()
+	for i := range bodies {
+		if !bytes.Equal(bodies[i], bodies[0]) {
+			t.Fatalf("answer %d differs from answer 0", i)
+		}
+	}
+	do(t, s, "GET", acmeHost, agentSkills+"big-skill.tar.gz", "")
+	if n := s.Svc.ArchiveBuilds() - before; n != 1 {
+		t.Fatalf("21 requests built the archive %d times, want 1", n)
+	}
+	do(t, s, "GET", acmeHost, agentSkills+"big-skill.zip", "")
+	if n := s.Svc.ArchiveBuilds() - before; n != 2 {
+		t.Fatalf("the zip after the tar.gz: %d builds, want 2", n)
+	}
+	if _, err := s.Svc.AddVersion(context.Background(), adminOf(acme), "big-skill",
+		files("big-skill", "Version two.", "scripts/run.sh"), service.PublishOptions{Publish: true}); err != nil {
+		t.Fatal(err)
+	}
+	r := do(t, s, "GET", acmeHost, agentSkills+"big-skill.tar.gz", "")
+	if n := s.Svc.ArchiveBuilds() - before; n != 3 || bytes.Equal(r.body, bodies[0]) {
+		t.Fatalf("after a new version: %d builds (want 3), same bytes as before: %v", n, bytes.Equal(r.body, bodies[0]))
 	}
 }

@@ -37,6 +37,8 @@ func newMetrics(reg *prometheus.Registry, svc *service.Service) *metrics {
 		func() float64 { return float64(db.Stats().AcquireCount) }))
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "skillvault_db_pool_acquire_wait_seconds_total", Help: "Time spent waiting for a connection."},
 		func() float64 { return db.Stats().AcquireWait.Seconds() }))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "skillvault_archive_builds_total", Help: "Skill archives built (the others were served from the kept copies)."},
+		func() float64 { return float64(svc.ArchiveBuilds()) }))
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "skillvault_embeddings_stored_total", Help: "Skill vectors computed and stored."},
 		func() float64 { return float64(svc.Counters().Embedded.Load()) }))
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "skillvault_embedding_failures_total", Help: "Skill embeddings that failed (each is retried with backoff)."},

@@ -46,6 +46,7 @@ type Service struct {
 	auth      authCache
 	failures  failureLog // repeated authentication failures, audited once per window
 	review    review.Policy
+	archives  archiveCache // built archives, by tenant, manifest digest and format
 }
 
 // Options configure a Service.

@@ -478,18 +478,14 @@ func diffBundles(a, b []bundle.File) []fileDiff {
 
 func (wb *Web) download(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
 	name := r.PathValue("name")
-	files, v, err := wb.svc.Bundle(r.Context(), c.A, name, versionRef(r))
+	data, v, err := wb.svc.DownloadArchive(r.Context(), c.A, name, versionRef(r), bundle.Zip)
 	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	if err := bundle.WriteZip(&buf, files); err != nil {
 		return err
 	}
 	if _, err := wb.svc.RecordUsage(r.Context(), c.A, []service.UsageInput{{Skill: name, Version: v.Number, Event: "download", Source: "web"}}); err != nil {
 		wb.log.Warn("could not record a download", "skill", name, "err", err)
 	}
-	fileserve.Archive(w, r, fmt.Sprintf("%s-%d.zip", name, v.Number), fileserve.TypeZip, buf.Bytes(), v.Digest)
+	fileserve.Archive(w, r, fmt.Sprintf("%s-%d.zip", name, v.Number), fileserve.TypeZip, data, v.Digest)
 	return nil
 }
 
