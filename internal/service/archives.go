@@ -21,9 +21,10 @@ import (
 // read and compress megabytes per request and slowed every tenant; so
 // built archives are kept here, bounded in bytes, each built once however
 // many requests want it at the same moment, and at most maxArchiveBuilds
-// builds run at a time, leaving the other CPUs to everyone else.
+// builds run at a time, one per tenant, so a tenant that floods downloads
+// of many large skills occupies one CPU at most.
 const (
-	archiveCacheBytes = 64 << 20
+	archiveCacheBytes = 128 << 20
 	maxArchiveBuilds  = 2
 )
 
@@ -50,15 +51,28 @@ type archiveCache struct {
 	byKey    map[archiveKey]*list.Element
 	size     int64
 	building map[archiveKey]*archiveBuild
-	slots    chan struct{}
-	builds   atomic.Int64 // archives built, for tests and metrics
+	slots    chan struct{}               // global build slots
+	tenants  map[uuid.UUID]chan struct{} // one build slot per tenant
+	builds   atomic.Int64                // archives built, for tests and metrics
 }
 
 func (c *archiveCache) init() {
 	if c.lru == nil {
 		c.lru, c.byKey, c.building = list.New(), map[archiveKey]*list.Element{}, map[archiveKey]*archiveBuild{}
-		c.slots = make(chan struct{}, maxArchiveBuilds)
+		c.slots, c.tenants = make(chan struct{}, maxArchiveBuilds), map[uuid.UUID]chan struct{}{}
 	}
+}
+
+// tenantSlot is the tenant's one build slot.
+func (c *archiveCache) tenantSlot(t uuid.UUID) chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch, ok := c.tenants[t]
+	if !ok {
+		ch = make(chan struct{}, 1)
+		c.tenants[t] = ch
+	}
+	return ch
 }
 
 // get returns the archive of key, building it with load when it is not
@@ -100,11 +114,15 @@ func (c *archiveCache) get(ctx context.Context, key archiveKey, load func(contex
 }
 
 func (c *archiveCache) build(ctx context.Context, key archiveKey, load func(context.Context) ([]bundle.File, string, error)) ([]byte, error) {
-	select {
-	case c.slots <- struct{}{}:
-		defer func() { <-c.slots }()
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	// The tenant's slot first, so a tenant waiting for its own build
+	// holds no global slot meanwhile.
+	for _, slot := range []chan struct{}{c.tenantSlot(key.tenant), c.slots} {
+		select {
+		case slot <- struct{}{}:
+			defer func() { <-slot }()
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	files, digest, err := load(ctx)
 	if err != nil {
@@ -122,10 +140,10 @@ func (c *archiveCache) build(ctx context.Context, key archiveKey, load func(cont
 }
 
 // keep stores an archive, dropping the least recently used ones to stay
-// within archiveCacheBytes; one archive larger than a quarter of that is
-// not kept (it would push out everything else).
+// within archiveCacheBytes; an archive larger than half of that (beyond
+// the upload limit's reach with the defaults) is not kept.
 func (c *archiveCache) keep(key archiveKey, data []byte) {
-	if int64(len(data)) > archiveCacheBytes/4 {
+	if int64(len(data)) > archiveCacheBytes/2 {
 		return
 	}
 	c.mu.Lock()
