@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -81,13 +79,7 @@ func TestEmbeddedDatabase(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a PostgreSQL cluster")
 	}
-	home, err := os.MkdirTemp("", "skillvault-home-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(home, 0o755)
-	envv := map[string]string{"SKILLVAULT_HOME": filepath.Join(home, "h"), "SKILLVAULT_FAST_DB": "1"}
-	t.Cleanup(func() { runCLI(t, envv, "db", "stop"); os.RemoveAll(home) })
+	envv := embeddedHome(t)
 	for _, args := range [][]string{{"db", "start"}, {"migrate"}, {"db", "verify"}, {"tenant", "create", "--slug", "acme"}} {
 		if code, out, errs := runCLI(t, envv, args...); code != exitOK {
 			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errs)

@@ -53,14 +53,7 @@ func TestServeStopsTheClusterItStarted(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a PostgreSQL cluster")
 	}
-	home, err := os.MkdirTemp("", "skillvault-serve-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(home, 0o755)
-	envv := map[string]string{"SKILLVAULT_HOME": filepath.Join(home, "h"), "SKILLVAULT_FAST_DB": "1"}
-	t.Cleanup(func() { runCLI(t, envv, "db", "stop"); os.RemoveAll(home) })
-
+	envv := embeddedHome(t)
 	status := func() string {
 		_, out, _ := runCLI(t, envv, "db", "status")
 		return out
@@ -85,36 +78,75 @@ func TestServeStopsTheClusterItStarted(t *testing.T) {
 	}
 }
 
-// serveUntilRunning runs serve until it says it is running, then cancels
-// it as Ctrl-C does and returns what it printed.
-func serveUntilRunning(t *testing.T, envv map[string]string) string {
+// embeddedHome is the environment of a fresh embedded deployment in a
+// world-readable temporary folder (the server's OS user, postgres when we
+// are root, must reach it), stopped and removed when the test ends.
+func embeddedHome(t *testing.T, extra ...string) map[string]string {
+	t.Helper()
+	home, err := os.MkdirTemp("", "skillvault-home-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(home, 0o755)
+	envv := map[string]string{"SKILLVAULT_HOME": filepath.Join(home, "h"), "SKILLVAULT_FAST_DB": "1"}
+	for i := 0; i+1 < len(extra); i += 2 {
+		envv[extra[i]] = extra[i+1]
+	}
+	t.Cleanup(func() { runCLI(t, envv, "db", "stop"); os.RemoveAll(home) })
+	return envv
+}
+
+// runningServe is `skillvault serve` running in-process until stop.
+type runningServe struct {
+	out, errb *lockedBuffer
+	stop      func() int // Ctrl-C; returns serve's exit code
+}
+
+// startServe runs serve until it says it is running.
+func startServe(t *testing.T, envv map[string]string) *runningServe {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, errb lockedBuffer
-	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return envv[k] }, log: discardLogger()}
+	s := &runningServe{out: &lockedBuffer{}, errb: &lockedBuffer{}}
+	e := &env{stdin: strings.NewReader(""), stdout: s.out, stderr: s.errb, getenv: func(k string) string { return envv[k] }, log: discardLogger()}
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, e, []string{"serve", "--addr", "127.0.0.1:0"}) }()
+	var code *int
+	s.stop = func() int {
+		if code == nil {
+			cancel()
+			select {
+			case c := <-done:
+				code = &c
+			case <-time.After(time.Minute):
+				t.Fatal("serve did not stop after Ctrl-C")
+			}
+		}
+		return *code
+	}
+	t.Cleanup(func() { s.stop() })
 	deadline := time.After(2 * time.Minute)
-	for !strings.Contains(out.String(), "Skillvault is running at") {
+	for !strings.Contains(s.out.String(), "Skillvault is running at") {
 		select {
-		case code := <-done:
-			t.Fatalf("serve exited early with %d\n%s%s", code, out.String(), errb.String())
+		case c := <-done:
+			code = &c
+			t.Fatalf("serve exited early with %d\n%s%s", c, s.out.String(), s.errb.String())
 		case <-deadline:
-			t.Fatalf("serve did not start\n%s%s", out.String(), errb.String())
+			t.Fatalf("serve did not start\n%s%s", s.out.String(), s.errb.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != exitOK {
-			t.Fatalf("serve exited with %d after Ctrl-C\n%s", code, errb.String())
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("serve did not stop after Ctrl-C")
+	return s
+}
+
+// serveUntilRunning runs serve until it says it is running, then stops it
+// as Ctrl-C does and returns what it printed.
+func serveUntilRunning(t *testing.T, envv map[string]string) string {
+	t.Helper()
+	s := startServe(t, envv)
+	if code := s.stop(); code != exitOK {
+		t.Fatalf("serve exited with %d after Ctrl-C\n%s", code, s.errb.String())
 	}
-	return out.String()
+	return s.out.String()
 }
 
 // lockedBuffer is a bytes.Buffer that a running command and the test can

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestServeGitEndpoint: `skillvault serve` mounts the git endpoint: the
@@ -24,11 +22,6 @@ func TestServeGitEndpoint(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Fatalf("git is required (Debian package git): %v", err)
 	}
-	home, err := os.MkdirTemp("", "skillvault-serve-git-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(home, 0o755)
 	cacheDir := t.TempDir()
 	// What an earlier run left is removed at start; other files are kept.
 	stale := filepath.Join(cacheDir, "3f0c8a52-6f53-4d9b-9a51-1d2b4c0e7a10", "old.git")
@@ -39,26 +32,10 @@ func TestServeGitEndpoint(t *testing.T) {
 	if err := os.WriteFile(keep, []byte("mine\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	envv := map[string]string{"SKILLVAULT_HOME": filepath.Join(home, "h"), "SKILLVAULT_FAST_DB": "1", "SKILLVAULT_GIT_CACHE_DIR": cacheDir}
-	t.Cleanup(func() { runCLI(t, envv, "db", "stop"); os.RemoveAll(home) })
+	envv := embeddedHome(t, "SKILLVAULT_GIT_CACHE_DIR", cacheDir)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb lockedBuffer
-	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return envv[k] }, log: discardLogger()}
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, e, []string{"serve", "--addr", "127.0.0.1:0"}) }()
-	t.Cleanup(func() { cancel(); <-done })
-	deadline := time.After(2 * time.Minute)
-	for !strings.Contains(out.String(), "Skillvault is running at") {
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited early with %d\n%s%s", code, out.String(), errb.String())
-		case <-deadline:
-			t.Fatalf("serve did not start\n%s%s", out.String(), errb.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	banner := out.String()
+	srv := startServe(t, envv)
+	banner := srv.out.String()
 	url := regexp.MustCompile(`Skillvault is running at (\S+) `).FindStringSubmatch(banner)
 	key := regexp.MustCompile(`Admin API key[^\n]*\n\n(\S+)\n`).FindStringSubmatch(banner)
 	if url == nil || key == nil {
@@ -76,7 +53,7 @@ func TestServeGitEndpoint(t *testing.T) {
 	}
 	clone := filepath.Join(t.TempDir(), "c")
 	if o, err := git("", "clone", "--quiet", "--depth", "1", repo, clone); err != nil {
-		t.Fatalf("git clone: %v\n%s\n%s", err, o, errb.String())
+		t.Fatalf("git clone: %v\n%s\n%s", err, o, srv.errb.String())
 	}
 	for _, f := range []string{".claude-plugin/marketplace.json", "README.md"} {
 		if _, err := os.Stat(filepath.Join(clone, f)); err != nil {
