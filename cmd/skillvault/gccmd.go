@@ -60,11 +60,19 @@ func openService(ctx context.Context, e *env, t *target, maxConns int32, opt ser
 
 // forTenants runs fn for every tenant, or only the one named slug: the
 // owner lists the tenants, and fn works in each one's own scope through
-// the app role. A failure is reported and the others still run.
-func forTenants(ctx context.Context, e *env, slug string, opt service.Options, fn func(*service.Service, database.Tenant) error) int {
+// the app role. With providers the service calls the embedding and LLM
+// providers as serve does. A failure is reported and the others still run.
+func forTenants(ctx context.Context, e *env, slug string, providers bool, fn func(*service.Service, database.Tenant) error) int {
 	t, o, err := resolveOwner(ctx, e)
 	if err != nil {
 		return fail(e, "%v", err)
+	}
+	var opt service.Options
+	if providers {
+		if opt, err = providerOptions(e, t); err != nil {
+			o.Close()
+			return fail(e, "%v", err)
+		}
 	}
 	tenants, err := o.ListTenants(ctx)
 	o.Close()
@@ -102,7 +110,7 @@ func gc(ctx context.Context, e *env, args []string) int {
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
-	return forTenants(ctx, e, *slug, service.Options{}, func(svc *service.Service, tn database.Tenant) error {
+	return forTenants(ctx, e, *slug, false, func(svc *service.Service, tn database.Tenant) error {
 		// Audited in the tenant's own log.
 		c, err := svc.CollectGarbage(ctx, service.System(tn.ID))
 		if err == nil {

@@ -19,53 +19,17 @@ func reindex(ctx context.Context, e *env, args []string) int {
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
-	t, err := resolve(ctx, e, false)
-	if err != nil {
-		return fail(e, "%v", err)
-	}
-	o, err := t.owner(ctx)
-	if err != nil {
-		return fail(e, "%v", err)
-	}
-	tenants, err := o.ListTenants(ctx)
-	o.Close()
-	if err != nil {
-		return fail(e, "%v", err)
-	}
-	db, err := database.Open(ctx, t.appURL, database.Options{MaxConns: 4})
-	if err != nil {
-		return fail(e, "%v", err)
-	}
-	defer db.Close()
-	opts, err := providerOptions(e, t)
-	if err != nil {
-		return fail(e, "%v", err)
-	}
-	opts.Logger = e.log
-	svc := service.New(db, opts)
-	found, failed := false, 0
-	for _, tn := range tenants {
-		if *slug != "" && tn.Slug != *slug {
-			continue
-		}
-		found = true
+	code := forTenants(ctx, e, *slug, true, func(svc *service.Service, tn database.Tenant) error {
 		err := svc.Reindex(ctx, service.System(tn.ID), func(done, total int) {
 			fmt.Fprintf(e.stderr, "\r%-20s %s %d/%d", tn.Slug, bar(done, total, 30), done, total)
 		})
 		fmt.Fprintln(e.stderr)
-		if err != nil {
-			failed++
-			fmt.Fprintf(e.stderr, "skillvault: %s: %v\n", tn.Slug, err)
-		}
+		return err
+	})
+	if code == exitOK {
+		fmt.Fprintln(e.stdout, "reindex done")
 	}
-	if !found {
-		return fail(e, "no tenant %q (see skillvault tenant list)", *slug)
-	}
-	if failed > 0 {
-		return exitFail
-	}
-	fmt.Fprintln(e.stdout, "reindex done")
-	return exitOK
+	return code
 }
 
 // bar draws a progress bar.
