@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/skillvault/skillvault/internal/bundle"
 	"github.com/skillvault/skillvault/internal/egress"
 	"github.com/skillvault/skillvault/internal/service"
 )
@@ -111,6 +112,13 @@ type sdkStep struct {
 func runSDK(t *testing.T, e *env, node, dir, chrome, metadataURL string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	// A skill the signed-in person may read, for skills/list to find.
+	admin := service.Actor{TenantID: e.A.ID, UserID: e.A.Admin.ID, Role: "admin", Scopes: []string{"read", "write", "admin"}, Source: "cli"}
+	md := "---\nname: sdk-visible\ndescription: A skill the SDK lists.\n---\n# SDK visible\n"
+	if _, err := e.ts.Svc.CreateSkill(ctx, admin, []bundle.File{{Path: "SKILL.md", Data: []byte(md)}},
+		service.PublishOptions{Publish: true, Visibility: "tenant"}); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.CommandContext(ctx, node, "testdata/sdk_client.mjs")
 	cmd.Env = append(os.Environ(), "SKILLVAULT_MCP_SDK_DIR="+dir, "MCP_URL="+e.base(e.A)+"/mcp", "CLIENT_METADATA_URL="+metadataURL)
 	stdin, _ := cmd.StdinPipe()
@@ -179,8 +187,8 @@ func runSDK(t *testing.T, e *env, node, dir, chrome, metadataURL string) string 
 	if s.Step != "skills" {
 		t.Fatalf("want the skills/list step, got %+v", s)
 	}
-	if !s.OK {
-		t.Logf("skills/list not run: %s (the Skills extension is not in this build)", s.Reason)
+	if !s.OK || !strings.Contains(string(s.Result), `"skill://sdk-visible/SKILL.md"`) {
+		t.Fatalf("skills/list with the issued token: %+v (%s)", s, s.Result)
 	}
 	s = next()
 	if s.Step != "refreshed" || s.Auth != "AUTHORIZED" || !s.Rotated || s.IsError {
