@@ -126,7 +126,7 @@ func (s *Server) HostTenant(r *http.Request) (uuid.UUID, bool) {
 		// A dotless host that is not a subdomain of ours names no tenant.
 		return uuid.Nil, false
 	}
-	t, err := s.svc.DB().TenantByHost(r.Context(), key)
+	t, err := s.svc.TenantByHost(r.Context(), key)
 	if err != nil || !t.Active {
 		// An unknown host must not fall back to another tenant: name a
 		// tenant that cannot exist, so every lookup inside it is empty.

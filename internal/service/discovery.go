@@ -18,7 +18,7 @@ const DefaultTenantSlug = "default"
 // (the bare base domain, localhost, an IP address): the active tenant with
 // the slug "default". It reports false when there is none.
 func (s *Service) DefaultTenant(ctx context.Context) (uuid.UUID, bool, error) {
-	t, err := s.db.TenantByHost(ctx, DefaultTenantSlug)
+	t, err := s.TenantByHost(ctx, DefaultTenantSlug)
 	if errors.Is(err, database.ErrNotFound) {
 		return uuid.Nil, false, nil
 	}
