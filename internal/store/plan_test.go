@@ -168,7 +168,7 @@ func assertIndexWalk(t *testing.T, name string, plan planNode) {
 	if !walked {
 		t.Errorf("%s: plan does not scan skills_tenant_updated", name)
 	}
-	if t.Failed() {
+	if t.Failed() || testing.Verbose() {
 		t.Logf("%s: nodes %q", name, nodes)
 	}
 }

@@ -11,8 +11,8 @@ SELECT s.id, s.name, s.title, s.description, s.category, s.tags, s.status, s.vis
        s.rating_count, s.rating_sum, s.install_count, s.download_count, s.view_count, s.invoke_count,
        s.created_at, s.updated_at, s.published_at, s.pending_version
 FROM skills s
-JOIN users u ON u.id = s.author_id
-LEFT JOIN skills fs ON fs.id = s.fork_of_id
+JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.author_id
+LEFT JOIN skills fs ON fs.tenant_id = s.tenant_id AND fs.id = s.fork_of_id
 WHERE s.name = $1 AND skill_visible(s.author_id, s.visibility, s.status);
 
 -- name: SkillLock
@@ -31,8 +31,8 @@ SELECT s.id, s.name, s.title, s.description, s.category, s.tags, s.status, s.vis
        s.rating_count, s.rating_sum, s.install_count, s.download_count, s.view_count, s.invoke_count,
        s.created_at, s.updated_at, s.published_at, s.pending_version
 FROM skills s
-JOIN users u ON u.id = s.author_id
-LEFT JOIN skills fs ON fs.id = s.fork_of_id
+JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.author_id
+LEFT JOIN skills fs ON fs.tenant_id = s.tenant_id AND fs.id = s.fork_of_id
 WHERE skill_visible(s.author_id, s.visibility, s.status) {filters}
 ORDER BY {order}
 OFFSET $1 LIMIT $2;
