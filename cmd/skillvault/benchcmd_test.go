@@ -66,7 +66,7 @@ func TestBenchCommand(t *testing.T) {
 			t.Errorf("no figures for scenario %s", sc)
 		}
 	}
-	targets := []string{"scoped point read", "API GET skill", "tenant count: GET skill", "tenant count: search", "hybrid search p95", "hybrid search p50", "cold start"}
+	targets := []string{"scoped point read", "API GET skill", "tenant count: GET skill", "tenant count: search", "hybrid search p95", "hybrid search p50", "cold start", "anonymous SKILL.md", "first list page"}
 	for _, want := range targets {
 		found := false
 		for _, c := range rep.Checks {

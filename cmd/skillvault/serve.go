@@ -33,7 +33,7 @@ func init() {
 const bootstrapEmail = "admin@skillvault.local"
 
 func serve(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "serve", "[--addr HOST:PORT] [--base-domain DOMAIN] [--metrics-addr HOST:PORT|off] [--rate-limit N] [--tenant-rate-limit N] [--anon-rate-limit N] [--max-upload-mb N] [--quota-bytes SIZE] [--quota-skills N] [--quota-versions N] [--quota-keys-per-user N] [--gc-interval D] [--review-vendor-hosts LIST]", `  skillvault serve
+	fs := newFlags(e, "serve", "[--addr HOST:PORT] [--base-domain DOMAIN] [--metrics-addr HOST:PORT|off] [--rate-limit N] [--tenant-rate-limit N] [--anon-rate-limit N] [--access-log-sample N] [--max-upload-mb N] [--quota-bytes SIZE] [--quota-skills N] [--quota-versions N] [--quota-keys-per-user N] [--gc-interval D] [--review-vendor-hosts LIST]", `  skillvault serve
   skillvault serve --addr 0.0.0.0:8080 --base-domain skills.example.com
   DATABASE_URL=postgres://skillvault_app:...@db/skillvault skillvault serve`)
 	addr := fs.String("addr", envOr(e, "SKILLVAULT_ADDR", "127.0.0.1:8080"), "address to listen on (env SKILLVAULT_ADDR)")
@@ -42,6 +42,7 @@ func serve(ctx context.Context, e *env, args []string) int {
 	tenantLimit := fs.Float64("tenant-rate-limit", 0, "requests per second allowed per tenant, all its keys together (bursts of twice that; default 5 × --rate-limit)")
 	anonLimit := fs.Float64("anon-rate-limit", 20, "requests per second allowed per client address without a valid credential, failed sign-ins and bad keys included (bursts of twice that; 0 turns the limit off)")
 	metricsAddr := fs.String("metrics-addr", envOr(e, "SKILLVAULT_METRICS_ADDR", defaultMetricsAddr), `address of the Prometheus /metrics listener, apart from --addr ("off" for none; env SKILLVAULT_METRICS_ADDR)`)
+	logSample := fs.Int("access-log-sample", 1, "log one in N successful requests in the access log (every failed request, status 400 and up, is logged); 1 logs every request")
 	maxUpload := fs.Int64("max-upload-mb", 64, "largest bundle upload in MiB")
 	quotaVals := quotaFlags(fs, e)
 	gcEvery := fs.Duration("gc-interval", time.Hour, "how often to sweep every tenant for file bytes no version references (needs SKILLVAULT_OWNER_URL to list tenants; 0 turns the sweep off)")
@@ -121,7 +122,7 @@ func serve(ctx context.Context, e *env, args []string) int {
 		go svc.RunCollector(ctx, *gcEvery, func(ctx context.Context) ([]uuid.UUID, error) { return tenantIDs(ctx, t) })
 	}
 	srv := server.New(svc, server.Config{Addr: *addr, BaseDomain: strings.ToLower(*base), Logger: e.log, RateLimit: *rateLimit,
-		TenantRateLimit: *tenantLimit, AnonRateLimit: *anonLimit, MaxUploadBytes: *maxUpload << 20, Ready: checkVerified})
+		TenantRateLimit: *tenantLimit, AnonRateLimit: *anonLimit, AccessLogSample: *logSample, MaxUploadBytes: *maxUpload << 20, Ready: checkVerified})
 	discovery.Register(srv.Mux, svc, discovery.Options{
 		Auth:       func(r *http.Request) (service.Actor, error) { return srv.API.Authenticate(r, "api") },
 		HostTenant: srv.HostTenant,

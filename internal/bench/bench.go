@@ -36,10 +36,11 @@ const (
 	ScenarioColdStart = "coldstart"
 	ScenarioDiscovery = "discovery"
 	ScenarioGit       = "git"
+	ScenarioReads     = "reads"
 )
 
 // AllScenarios is every scenario, in the order they run.
-var AllScenarios = []string{ScenarioTenants, ScenarioScope, ScenarioAPI, ScenarioIngest, ScenarioDiscovery, ScenarioSearch, ScenarioColdStart, ScenarioGit}
+var AllScenarios = []string{ScenarioTenants, ScenarioScope, ScenarioAPI, ScenarioIngest, ScenarioDiscovery, ScenarioReads, ScenarioSearch, ScenarioColdStart, ScenarioGit}
 
 // Config is one benchmark run.
 type Config struct {

@@ -32,7 +32,7 @@ func (r *run) close() {
 func (r *run) local(ctx context.Context) error {
 	cfg := r.cfg
 	needMain := cfg.wants(ScenarioTenants) || cfg.wants(ScenarioScope) || cfg.wants(ScenarioAPI) || cfg.wants(ScenarioIngest) ||
-		cfg.wants(ScenarioDiscovery)
+		cfg.wants(ScenarioDiscovery) || cfg.wants(ScenarioReads)
 	if needMain || cfg.wants(ScenarioSearch) || cfg.wants(ScenarioGit) {
 		cfg.progress("starting PostgreSQL (fast mode) for the run")
 		cl, err := StartCluster(ctx, cfg.Home, cfg.Log)
@@ -64,6 +64,11 @@ func (r *run) local(ctx context.Context) error {
 		}
 		if cfg.wants(ScenarioDiscovery) {
 			if err := r.discovery(ctx); err != nil {
+				return err
+			}
+		}
+		if cfg.wants(ScenarioReads) {
+			if err := r.reads(ctx); err != nil {
 				return err
 			}
 		}

@@ -34,21 +34,13 @@ const (
 	heartbeatGrace = 3 * heartbeatEvery
 )
 
-type authEntry struct {
-	rec database.KeyRecord
-	at  time.Time
-}
-
-// authCache holds API key look-ups by key hash.
+// authCache holds API key look-ups by key hash and tenant look-ups by
+// host, both kept coherent by the same notifications and heartbeat.
 type authCache struct {
-	mu       sync.Mutex
-	m        map[string]authEntry
 	lastPing atomic.Int64 // unix nanoseconds of the last own ping received
 	nonce    string
-	// gen moves on every eviction: a look-up that began before an eviction
-	// may hold what was evicted, and is not cached.
-	gen  atomic.Uint64
-	hits atomic.Int64
+	keys     notified[database.KeyRecord]
+	hosts    notified[database.TenantRef]
 }
 
 // AuthCacheActive reports whether API key look-ups are being cached (the
@@ -56,44 +48,13 @@ type authCache struct {
 func (s *Service) AuthCacheActive() bool { return s.auth.usable(time.Now()) }
 
 // AuthCacheHits counts authentications answered from the cache.
-func (s *Service) AuthCacheHits() int64 { return s.auth.hits.Load() }
+func (s *Service) AuthCacheHits() int64 { return s.auth.keys.hits.Load() }
+
+// HostCacheHits counts tenant-by-host look-ups answered from the cache.
+func (s *Service) HostCacheHits() int64 { return s.auth.hosts.hits.Load() }
 
 func (c *authCache) usable(now time.Time) bool {
 	return now.UnixNano()-c.lastPing.Load() < int64(heartbeatGrace)
-}
-
-// get returns a cached record, or false and the generation to pass to put.
-func (c *authCache) get(hash []byte, now time.Time) (database.KeyRecord, uint64, bool) {
-	gen := c.gen.Load()
-	if !c.usable(now) {
-		return database.KeyRecord{}, gen, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[string(hash)]
-	if !ok || now.Sub(e.at) > authCacheTTL {
-		return database.KeyRecord{}, gen, false
-	}
-	c.hits.Add(1)
-	return e.rec, gen, true
-}
-
-func (c *authCache) put(hash []byte, rec database.KeyRecord, at time.Time, gen uint64) {
-	if !c.usable(at) {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gen.Load() != gen {
-		return
-	}
-	if c.m == nil {
-		c.m = map[string]authEntry{}
-	}
-	if len(c.m) > 100_000 {
-		clear(c.m)
-	}
-	c.m[string(hash)] = authEntry{rec: rec, at: at}
 }
 
 // evict drops the entries a notification names.
@@ -109,22 +70,105 @@ func (c *authCache) evict(payload string) {
 		return
 	}
 	u, err := uuid.Parse(id)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen.Add(1)
-	for h, e := range c.m {
-		if err != nil || (kind == "key" && e.rec.KeyID == u) || (kind == "user" && e.rec.UserID == u) || (kind == "tenant" && e.rec.TenantID == u) {
-			delete(c.m, h)
-		}
-	}
+	c.keys.evict(func(r database.KeyRecord) bool {
+		return err != nil || (kind == "key" && r.KeyID == u) || (kind == "user" && r.UserID == u) || (kind == "tenant" && r.TenantID == u)
+	})
+	c.hosts.evict(func(t database.TenantRef) bool { return err != nil || (kind == "tenant" && t.ID == u) })
 }
 
 func (c *authCache) reset() {
 	c.lastPing.Store(0)
-	c.mu.Lock()
-	c.gen.Add(1)
-	clear(c.m)
-	c.mu.Unlock()
+	c.keys.clear()
+	c.hosts.clear()
+}
+
+type notifiedEntry[V any] struct {
+	v  V
+	at time.Time
+}
+
+// notified is a map whose entries live authCacheTTL at most and are
+// evicted by notifications; it is read and filled only while the caller
+// says notifications arrive (live).
+type notified[V any] struct {
+	mu sync.Mutex
+	m  map[string]notifiedEntry[V]
+	// gen moves on every eviction: a look-up that began before an eviction
+	// may hold what was evicted, and is not cached.
+	gen  atomic.Uint64
+	hits atomic.Int64
+}
+
+// get returns a cached value, or false and the generation to pass to put.
+func (n *notified[V]) get(key string, now time.Time, live bool) (V, uint64, bool) {
+	gen := n.gen.Load()
+	var zero V
+	if !live {
+		return zero, gen, false
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	e, ok := n.m[key]
+	if !ok || now.Sub(e.at) > authCacheTTL {
+		return zero, gen, false
+	}
+	n.hits.Add(1)
+	return e.v, gen, true
+}
+
+func (n *notified[V]) put(key string, v V, at time.Time, gen uint64, live bool) {
+	if !live {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.gen.Load() != gen {
+		return
+	}
+	if n.m == nil {
+		n.m = map[string]notifiedEntry[V]{}
+	}
+	if len(n.m) > 100_000 {
+		clear(n.m)
+	}
+	n.m[key] = notifiedEntry[V]{v: v, at: at}
+}
+
+// evict drops the entries drop selects.
+func (n *notified[V]) evict(drop func(V) bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.gen.Add(1)
+	for k, e := range n.m {
+		if drop(e.v) {
+			delete(n.m, k)
+		}
+	}
+}
+
+func (n *notified[V]) clear() {
+	n.mu.Lock()
+	n.gen.Add(1)
+	clear(n.m)
+	n.mu.Unlock()
+}
+
+// TenantByHost finds a tenant by slug or vanity domain, answered from the
+// cache while notifications arrive: a tenant's slug, domain or active flag
+// changing, or its deletion, evicts it (trigger, migration 00010). Misses
+// are not cached, so a tenant created for a host is found at once.
+func (s *Service) TenantByHost(ctx context.Context, slugOrDomain string) (database.TenantRef, error) {
+	now := time.Now()
+	live := s.auth.usable(now)
+	t, gen, ok := s.auth.hosts.get(slugOrDomain, now, live)
+	if ok {
+		return t, nil
+	}
+	t, err := s.db.TenantByHost(ctx, slugOrDomain)
+	if err == nil {
+		s.auth.hosts.put(slugOrDomain, t, now, gen, live)
+	}
+	return t, err
 }
 
 // RunAuthListener keeps this process's API key cache coherent with every

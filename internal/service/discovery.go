@@ -18,7 +18,7 @@ const DefaultTenantSlug = "default"
 // (the bare base domain, localhost, an IP address): the active tenant with
 // the slug "default". It reports false when there is none.
 func (s *Service) DefaultTenant(ctx context.Context) (uuid.UUID, bool, error) {
-	t, err := s.db.TenantByHost(ctx, DefaultTenantSlug)
+	t, err := s.TenantByHost(ctx, DefaultTenantSlug)
 	if errors.Is(err, database.ErrNotFound) {
 		return uuid.Nil, false, nil
 	}
@@ -133,23 +133,36 @@ func (s *Service) fillArchiveDigest(ctx context.Context, a Actor, version uuid.U
 }
 
 // DiscoveryFile returns one file of the version of a skill the index lists.
+// It is the read agents make most, so it is one statement (one round trip
+// with the scope); the rules are the ones discoverableVersion applies.
 func (s *Service) DiscoveryFile(ctx context.Context, a Actor, name, path string) (store.FileData, error) {
 	if err := a.needRead(); err != nil {
 		return store.FileData{}, err
 	}
-	var f store.FileData
+	var d store.DiscoveryRead
 	err := s.db.Read(ctx, a.scope(), func(q database.Q) error {
-		v, err := discoverableVersion(ctx, q, a, name)
-		if err != nil {
-			return err
-		}
-		f, err = store.VersionFile(ctx, q, v.ID, path)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFoundf("%s has no file %s", name, path)
-		}
+		var err error
+		d, err = store.ReadDiscoveryFile(ctx, q, name, path)
 		return err
 	})
-	return f, err
+	if err != nil {
+		return store.FileData{}, err
+	}
+	missing := notFoundf("no skill named %s", name)
+	ok, err := discoveryAllowed(d.Settings, a)
+	if err != nil {
+		return store.FileData{}, err
+	}
+	if !ok || d.Skill == nil {
+		return store.FileData{}, missing
+	}
+	if _, ok := discoveryVersion(a, *d.Skill); !ok || !d.Version {
+		return store.FileData{}, missing
+	}
+	if d.File == nil {
+		return store.FileData{}, notFoundf("%s has no file %s", name, path)
+	}
+	return *d.File, nil
 }
 
 // DiscoveryArchive is the listed version of a skill with its files, for
@@ -235,6 +248,11 @@ func discoveryOpen(ctx context.Context, q database.Q, a Actor) (bool, error) {
 	} else if err != nil {
 		return false, err
 	}
+	return discoveryAllowed(st, a)
+}
+
+// discoveryAllowed is discoveryOpen's rule on settings already read.
+func discoveryAllowed(st store.Settings, a Actor) (bool, error) {
 	if a.Role == "" {
 		return st.PublicDiscovery && st.AllowSkillDownload, nil
 	}

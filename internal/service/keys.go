@@ -221,12 +221,13 @@ func (s *Service) Authenticate(ctx context.Context, secret string, m RequestMeta
 	}
 	hash := HashKey(secret)
 	now := time.Now()
-	rec, gen, cached := s.auth.get(hash, now)
+	live := s.auth.usable(now)
+	rec, gen, cached := s.auth.keys.get(string(hash), now, live)
 	var err error
 	if !cached {
 		rec, err = s.db.LookupAPIKey(ctx, hash)
 		if err == nil {
-			s.auth.put(hash, rec, now, gen)
+			s.auth.keys.put(string(hash), rec, now, gen, live)
 		}
 	}
 	if errors.Is(err, database.ErrNotFound) {

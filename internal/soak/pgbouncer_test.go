@@ -34,10 +34,13 @@ func TestIsolationSoakPgBouncer(t *testing.T) {
 	// their parameter types, so it works in transaction mode.
 	e := startEnv(t, pb.url+"&default_query_exec_mode=cache_describe", db.OwnerURL, db.AdminURL, database.Options{MaxConns: 16})
 	soak(t, e)
-	// Transaction pooling drops LISTEN: the key cache must never have
-	// been trusted, since it could not hear revocations.
+	// Transaction pooling drops LISTEN: the key and host caches must never
+	// have been trusted, since they could not hear changes.
 	if hits := e.svc.AuthCacheHits(); hits != 0 {
 		t.Errorf("%d authentications answered from the key cache behind PgBouncer, where notifications do not arrive", hits)
+	}
+	if hits := e.svc.HostCacheHits(); hits != 0 {
+		t.Errorf("%d tenant-by-host look-ups answered from the cache behind PgBouncer, where notifications do not arrive", hits)
 	}
 	if log := pb.output.String(); !strings.Contains(log, "user=skillvault_app") {
 		t.Errorf("the server's connections did not go through pgbouncer; its log:\n%s", log)

@@ -16,7 +16,44 @@ var (
 	qDiscoveryEntries = query("DiscoveryEntries")
 	qVersionArchive   = query("VersionArchive")
 	qVersionSetArch   = query("VersionSetArchive")
+	qDiscoveryFile    = query("DiscoveryFile")
 )
+
+// DiscoveryRead is what a discovery file read decides on, read in one
+// statement: the settings, the skill if the principal may see it, and the
+// file of its published version if both exist.
+type DiscoveryRead struct {
+	Settings Settings // only PublicDiscovery and AllowSkillDownload
+	Skill    *Skill   // only ID, Status, Visibility and PublishedVersion
+	Version  bool     // whether the skill's published version exists
+	File     *FileData
+}
+
+// ReadDiscoveryFile reads a skill's file for discovery in one round trip.
+func ReadDiscoveryFile(ctx context.Context, q database.Q, name, path string) (DiscoveryRead, error) {
+	var (
+		d                  DiscoveryRead
+		skillID, versionID *uuid.UUID
+		status, visibility *string
+		published          *int
+		filePath, sha      *string
+		size               *int64
+		data               []byte
+	)
+	err := q.QueryRow(ctx, qDiscoveryFile, name, path).Scan(&d.Settings.PublicDiscovery, &d.Settings.AllowSkillDownload,
+		&skillID, &status, &visibility, &published, &versionID, &filePath, &sha, &size, &data)
+	if err != nil {
+		return d, err
+	}
+	if skillID != nil {
+		d.Skill = &Skill{ID: *skillID, Status: *status, Visibility: *visibility, PublishedVersion: published}
+	}
+	d.Version = versionID != nil
+	if filePath != nil {
+		d.File = &FileData{FileEntry: FileEntry{Path: *filePath, SHA256: *sha, Size: *size}, Data: data}
+	}
+	return d, nil
+}
 
 // DiscoveryStamp returns a value that changes whenever the tenant's
 // discovery index may change, or ErrNotFound when the tenant has no

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -63,7 +64,6 @@ var (
 	qSkillInsert         = query("SkillInsert")
 	qSkillByName         = query("SkillByName")
 	qSkillLock           = query("SkillLock")
-	qSkillList           = query("SkillList")
 	qSkillUpdateMeta     = query("SkillUpdateMeta")
 	qSkillSetContent     = query("SkillSetContent")
 	qSkillPublish        = query("SkillPublish")
@@ -113,8 +113,48 @@ type SkillFilter struct {
 	Offset, Limit                             int
 }
 
+// listStatements holds the list statements, by sort and by whether a
+// filter is set. A single statement that chose its order with CASE
+// expressions could use no index, so every page sorted all of a tenant's
+// visible skills. Ties fall back to the default order, so pages are stable.
+var listStatements = func() map[listKey]string {
+	const byUpdated = "s.updated_at DESC, s.id"
+	list, filters := query("SkillList"), query("SkillListFilters")
+	out := map[listKey]string{}
+	for sort, order := range map[string]string{
+		"updated": byUpdated,
+		"rating":  "CASE WHEN s.rating_count = 0 THEN 0 ELSE s.rating_sum::float8 / s.rating_count END DESC, " + byUpdated,
+		"uses":    "s.install_count + s.download_count + s.invoke_count DESC, " + byUpdated,
+		"name":    "s.name", // unique in a tenant: walks the (tenant_id, name) index
+	} {
+		stmt := strings.Replace(list, "{order}", order, 1)
+		out[listKey{sort, false}] = strings.Replace(stmt, "{filters}", "", 1)
+		out[listKey{sort, true}] = strings.Replace(stmt, "{filters}", "\n"+filters, 1)
+	}
+	return out
+}()
+
+type listKey struct {
+	sort     string
+	filtered bool
+}
+
+// listStatement returns the statement for a sort; the empty sort is the
+// default, and so is an unknown one (the service refuses those).
+func listStatement(sort string, filtered bool) string {
+	if stmt, ok := listStatements[listKey{sort, filtered}]; ok {
+		return stmt
+	}
+	return listStatements[listKey{"updated", filtered}]
+}
+
 func ListSkills(ctx context.Context, q database.Q, f SkillFilter) ([]Skill, error) {
-	rows, err := q.Query(ctx, qSkillList, f.Status, f.Visibility, f.Category, f.Tag, f.Author, f.Sort, f.Offset, f.Limit)
+	args := []any{f.Offset, f.Limit}
+	filtered := f.Status != "" || f.Visibility != "" || f.Category != "" || f.Tag != "" || f.Author != ""
+	if filtered {
+		args = append(args, f.Status, f.Visibility, f.Category, f.Tag, f.Author)
+	}
+	rows, err := q.Query(ctx, listStatement(f.Sort, filtered), args...)
 	return collect(rows, err, scanSkill)
 }
 

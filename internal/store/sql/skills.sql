@@ -11,34 +11,39 @@ SELECT s.id, s.name, s.title, s.description, s.category, s.tags, s.status, s.vis
        s.rating_count, s.rating_sum, s.install_count, s.download_count, s.view_count, s.invoke_count,
        s.created_at, s.updated_at, s.published_at, s.pending_version
 FROM skills s
-JOIN users u ON u.id = s.author_id
-LEFT JOIN skills fs ON fs.id = s.fork_of_id
+JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.author_id
+LEFT JOIN skills fs ON fs.tenant_id = s.tenant_id AND fs.id = s.fork_of_id
 WHERE s.name = $1 AND skill_visible(s.author_id, s.visibility, s.status);
 
 -- name: SkillLock
 SELECT id FROM skills WHERE name = $1 AND skill_visible(author_id, visibility, status) FOR UPDATE;
 
 -- name: SkillList
+-- A page of visible skills. The placeholders are filled in skills.go with
+-- fixed text: the order, one per sort, and the filters, only when some
+-- filter is set. So each sort, with and without filters, is its own
+-- statement with its own plan, and the default page walks
+-- skills_tenant_updated and stops after the page instead of sorting every
+-- visible skill (optional filters written as "$n = '' OR ..." make the
+-- generic plan guess a tiny result and sort).
 SELECT s.id, s.name, s.title, s.description, s.category, s.tags, s.status, s.visibility,
        s.author_id, u.email, s.latest_version, s.published_version, fs.name, s.fork_of_digest,
        s.rating_count, s.rating_sum, s.install_count, s.download_count, s.view_count, s.invoke_count,
        s.created_at, s.updated_at, s.published_at, s.pending_version
 FROM skills s
-JOIN users u ON u.id = s.author_id
-LEFT JOIN skills fs ON fs.id = s.fork_of_id
-WHERE skill_visible(s.author_id, s.visibility, s.status)
+JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.author_id
+LEFT JOIN skills fs ON fs.tenant_id = s.tenant_id AND fs.id = s.fork_of_id
+WHERE skill_visible(s.author_id, s.visibility, s.status) {filters}
+ORDER BY {order}
+OFFSET $1 LIMIT $2;
+
+-- name: SkillListFilters
   -- in_review also matches new versions of published skills waiting for review.
-  AND ($1::text = '' OR s.status = $1 OR ($1 = 'in_review' AND s.pending_version IS NOT NULL))
-  AND ($2::text = '' OR s.visibility = $2)
-  AND ($3::text = '' OR s.category = $3)
-  AND ($4::text = '' OR s.tags @> ARRAY[$4])
-  AND ($5::text = '' OR u.email = $5)
-ORDER BY
-  CASE WHEN $6 = 'rating' THEN CASE WHEN s.rating_count = 0 THEN 0 ELSE s.rating_sum::float8 / s.rating_count END END DESC NULLS LAST,
-  CASE WHEN $6 = 'uses' THEN s.install_count + s.download_count + s.invoke_count END DESC NULLS LAST,
-  CASE WHEN $6 = 'name' THEN s.name END ASC,
-  s.updated_at DESC, s.id
-OFFSET $7 LIMIT $8;
+  AND ($3::text = '' OR s.status = $3 OR ($3 = 'in_review' AND s.pending_version IS NOT NULL))
+  AND ($4::text = '' OR s.visibility = $4)
+  AND ($5::text = '' OR s.category = $5)
+  AND ($6::text = '' OR s.tags @> ARRAY[$6])
+  AND ($7::text = '' OR u.email = $7)
 
 -- name: SkillUpdateMeta
 UPDATE skills SET title = $2, category = $3, tags = $4, visibility = $5, status = $6, updated_at = now()

@@ -1,0 +1,174 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/skillvault/skillvault/internal/database"
+	"github.com/skillvault/skillvault/internal/dbtest"
+	"github.com/skillvault/skillvault/internal/store"
+)
+
+// planNode is the part of EXPLAIN (FORMAT JSON) the test reads.
+type planNode struct {
+	Type  string     `json:"Node Type"`
+	Index string     `json:"Index Name"`
+	Plans []planNode `json:"Plans"`
+}
+
+// walk calls fn for n and every node below it.
+func (n planNode) walk(fn func(planNode)) {
+	fn(n)
+	for _, c := range n.Plans {
+		c.walk(fn)
+	}
+}
+
+// listArgs are the default list's parameters: no filter, first page of 30.
+var listArgs = []any{0, 30}
+
+// TestDefaultListWalksUpdatedIndex checks, at 1,000 and 10,000 skills, that
+// the default list page reads skills_tenant_updated in order and stops after
+// the page: no Sort node, in both the custom plan of one execution and the
+// generic plan a cached statement falls back to. It runs EXPLAIN as the app
+// role inside a tenant scope, so row-level security and skill_visible are
+// part of the plan, for a member and for an anonymous caller.
+func TestDefaultListWalksUpdatedIndex(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds 10,000 skills")
+	}
+	env := dbtest.New(t)
+	ctx := context.Background()
+	owner, err := database.OpenOwner(ctx, env.OwnerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	// A second tenant of the same size, so the index holds rows the scope
+	// must skip.
+	var tenant uuid.UUID
+	var user uuid.UUID
+	for i := range 2 {
+		tn, err := owner.CreateTenant(ctx, database.NewTenant{Slug: fmt.Sprintf("plan-%d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tenant = tn.ID
+	}
+	ownerConn := dbtest.Connect(t, env.OwnerURL)
+	seeded := 0
+	for _, size := range []int{1000, 10000} {
+		var tenants []uuid.UUID
+		rows, err := ownerConn.Query(ctx, "SELECT id FROM tenants")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id uuid.UUID
+			rows.Scan(&id)
+			tenants = append(tenants, id)
+		}
+		rows.Close()
+		for _, tn := range tenants {
+			user = seedSkills(t, env.DB, tn, seeded, size)
+		}
+		seeded = size
+		// What autovacuum would have done by the time a tenant has this many.
+		if _, err := ownerConn.Exec(ctx, "ANALYZE"); err != nil {
+			t.Fatal(err)
+		}
+		for _, sc := range []database.Scope{
+			{TenantID: tenant, UserID: user, Role: "member"},
+			{TenantID: tenant},
+		} {
+			name := fmt.Sprintf("%d skills, role %q", size, sc.Role)
+			custom := explain(t, env.DB, sc, false)
+			assertIndexWalk(t, name+", custom plan", custom)
+			generic := explain(t, env.DB, sc, true)
+			assertIndexWalk(t, name+", generic plan", generic)
+		}
+	}
+}
+
+// seedSkills gives tenant a user (once) and skills numbered from..to-1,
+// published and public, with distinct update times.
+func seedSkills(t *testing.T, db *database.DB, tenant uuid.UUID, from, to int) uuid.UUID {
+	t.Helper()
+	ctx := context.Background()
+	var user uuid.UUID
+	err := db.Write(ctx, database.Scope{TenantID: tenant, Role: "system"}, func(q database.Q) error {
+		err := q.QueryRow(ctx, `INSERT INTO users (tenant_id, email) VALUES ($1, 'u@example.com')
+			ON CONFLICT (tenant_id, email) DO UPDATE SET email = excluded.email RETURNING id`, tenant).Scan(&user)
+		if err != nil {
+			return err
+		}
+		_, err = q.Exec(ctx, `INSERT INTO skills (tenant_id, name, description, author_id, body, status, visibility, updated_at)
+			SELECT $1, 'skill-' || g, 'Description of skill ' || g, $2, 'body', 'published', 'public',
+			       now() - g * interval '1 minute'
+			FROM generate_series($3::int, $4::int - 1) g`, tenant, user, from, to)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return user
+}
+
+// explain returns the plan of the default list statement in scope s; with
+// generic set, the plan PostgreSQL caches for a prepared statement once it
+// stops planning per execution.
+func explain(t *testing.T, db *database.DB, s database.Scope, generic bool) planNode {
+	t.Helper()
+	ctx := context.Background()
+	stmt := store.ListStatement("", false)
+	var out []byte
+	err := db.Write(ctx, s, func(q database.Q) error {
+		if !generic {
+			return q.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+stmt, listArgs...).Scan(&out)
+		}
+		if _, err := q.Exec(ctx, "SET LOCAL plan_cache_mode = force_generic_plan"); err != nil {
+			return err
+		}
+		if _, err := q.Exec(ctx, "PREPARE plan_test_list AS "+stmt); err != nil {
+			return err
+		}
+		defer q.Exec(ctx, "DEALLOCATE plan_test_list")
+		return q.QueryRow(ctx, "EXPLAIN (FORMAT JSON) EXECUTE plan_test_list(0, 30)").Scan(&out)
+	})
+	if err != nil {
+		t.Fatalf("explain: %v", err)
+	}
+	var plans []struct {
+		Plan planNode `json:"Plan"`
+	}
+	if err := json.Unmarshal(out, &plans); err != nil || len(plans) != 1 {
+		t.Fatalf("explain output %s: %v", out, err)
+	}
+	return plans[0].Plan
+}
+
+func assertIndexWalk(t *testing.T, name string, plan planNode) {
+	t.Helper()
+	var walked bool
+	var nodes []string
+	plan.walk(func(n planNode) {
+		nodes = append(nodes, n.Type+" "+n.Index)
+		if strings.Contains(n.Type, "Sort") {
+			t.Errorf("%s: plan has a %s node", name, n.Type)
+		}
+		if strings.HasPrefix(n.Type, "Index") && n.Index == "skills_tenant_updated" {
+			walked = true
+		}
+	})
+	if !walked {
+		t.Errorf("%s: plan does not scan skills_tenant_updated", name)
+	}
+	if t.Failed() || testing.Verbose() {
+		t.Logf("%s: nodes %q", name, nodes)
+	}
+}
