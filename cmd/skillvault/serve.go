@@ -33,7 +33,7 @@ func init() {
 const bootstrapEmail = "admin@skillvault.local"
 
 func serve(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "serve", "[--addr HOST:PORT] [--base-domain DOMAIN] [--metrics-addr HOST:PORT|off] [--rate-limit N] [--tenant-rate-limit N] [--anon-rate-limit N] [--access-log-sample N] [--max-upload-mb N] [--quota-bytes SIZE] [--quota-skills N] [--quota-versions N] [--quota-keys-per-user N] [--gc-interval D] [--review-vendor-hosts LIST]", `  skillvault serve
+	fs := newFlags(e, "serve", "[--addr HOST:PORT] [--base-domain DOMAIN] [--metrics-addr HOST:PORT|off] [--rate-limit N] [--tenant-rate-limit N] [--anon-rate-limit N] [--access-log-sample N] [--max-upload-mb N] [--quota-bytes SIZE] [--quota-skills N] [--quota-versions N] [--quota-keys-per-user N] [--gc-interval D] [--review-vendor-hosts LIST] [--access-log-sample N]", `  skillvault serve
   skillvault serve --addr 0.0.0.0:8080 --base-domain skills.example.com
   DATABASE_URL=postgres://skillvault_app:...@db/skillvault skillvault serve`)
 	addr := fs.String("addr", envOr(e, "SKILLVAULT_ADDR", "127.0.0.1:8080"), "address to listen on (env SKILLVAULT_ADDR)")
