@@ -24,6 +24,9 @@ need chromium chromium /usr/bin/chromium
 need git git
 need node nodejs
 need npm npm
+need curl curl
+need tar tar
+need pgrep procps
 
 if [ ${#missing_cmds[@]} -gt 0 ]; then
   echo "make test: missing ${missing_cmds[*]}" >&2

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/skillvault/skillvault/internal/dbtest"
+	"github.com/skillvault/skillvault/internal/testenv"
 )
 
 // runCLI runs the command in-process with the given environment.
@@ -95,7 +96,7 @@ func TestEmbeddedDatabase(t *testing.T) {
 	}
 	psql, err := exec.LookPath("psql")
 	if err != nil {
-		t.Skip("psql not installed")
+		testenv.Missing(t, "psql is not installed (apt-get install postgresql-client)")
 	}
 	for _, table := range []string{"tenants", "users", "skills", "api_keys", "audit_logs"} {
 		got, err := exec.Command(psql, strings.TrimSpace(url), "-tAc", "SELECT count(*) FROM "+table).CombinedOutput()

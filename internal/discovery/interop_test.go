@@ -14,6 +14,7 @@ import (
 	"github.com/skillvault/skillvault/internal/bundle"
 	"github.com/skillvault/skillvault/internal/service"
 	"github.com/skillvault/skillvault/internal/testcorpus"
+	"github.com/skillvault/skillvault/internal/testenv"
 )
 
 // skillsCLIVersion is the `skills` CLI (npm package skills, vercel-labs/
@@ -26,14 +27,9 @@ const skillsCLIVersion = "1.5.18"
 // test: the interop proof must not silently vanish.
 func skillsCLI(t *testing.T) string {
 	t.Helper()
-	ci := os.Getenv("CI")
-	inCI := ci != "" && ci != "false" && ci != "0"
 	missing := func(format string, args ...any) {
 		t.Helper()
-		if inCI {
-			t.Fatalf(format, args...)
-		}
-		t.Skipf(format+" (outside CI the test installs the CLI itself when npm is present)", args...)
+		testenv.Missing(t, format+" (outside CI the test installs the CLI itself when npm is present)", args...)
 	}
 	if _, err := exec.LookPath("node"); err != nil {
 		missing("node is not installed: %v", err)
@@ -44,7 +40,7 @@ func skillsCLI(t *testing.T) string {
 		}
 		return p
 	}
-	if inCI {
+	if testenv.InCI() {
 		t.Fatal("$SKILLVAULT_SKILLS_CLI is not set: .ci/run installs skills@" + skillsCLIVersion + " and sets it")
 	}
 	npm, err := exec.LookPath("npm")

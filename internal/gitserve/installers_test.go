@@ -1,6 +1,7 @@
 package gitserve_test
 
 import (
+	"github.com/skillvault/skillvault/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,10 +16,7 @@ func cli(t *testing.T, env, pkg string) string {
 	t.Helper()
 	missing := func(format string, args ...any) {
 		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf(format, args...)
-		}
-		t.Skipf(format, args...)
+		testenv.Missing(t, format, args...)
 	}
 	if _, err := exec.LookPath("node"); err != nil {
 		missing("node is not installed: %v", err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/skillvault/skillvault/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,10 +32,7 @@ func findInspector(t *testing.T) *inspector {
 	t.Helper()
 	missing := func(why string) {
 		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the MCP Inspector is needed in CI: %s (.ci/run installs @modelcontextprotocol/inspector@%s with npm)", why, InspectorVersion)
-		}
-		t.Skipf("no MCP Inspector: %s (install it as .ci/run does)", why)
+		testenv.Missing(t, "the MCP Inspector: %s (make test installs @modelcontextprotocol/inspector@%s with npm)", why, InspectorVersion)
 	}
 	dir := os.Getenv("SKILLVAULT_INSPECTOR_DIR")
 	if dir == "" {

@@ -19,6 +19,7 @@ import (
 	"github.com/skillvault/skillvault/internal/bundle"
 	"github.com/skillvault/skillvault/internal/egress"
 	"github.com/skillvault/skillvault/internal/service"
+	"github.com/skillvault/skillvault/internal/testenv"
 )
 
 // The full flow with the real TypeScript SDK (@modelcontextprotocol/sdk,
@@ -33,10 +34,7 @@ import (
 
 func need(t *testing.T, what, hint string) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is missing: %s", what, hint)
-	}
-	t.Skipf("%s is missing (%s); CI=true makes this a failure", what, hint)
+	testenv.Missing(t, "%s is missing (%s)", what, hint)
 }
 
 func sdkDir(t *testing.T) (node, dir string) {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"github.com/skillvault/skillvault/internal/testenv"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -54,7 +55,7 @@ func (e *env) tab(t *testing.T, width int64) *tab {
 	t.Helper()
 	path := chromiumPath()
 	if path == "" {
-		t.Skip("no Chromium binary (/usr/bin/chromium): apt-get install chromium to run the browser tests")
+		testenv.Missing(t, "no Chromium binary (/usr/bin/chromium): apt-get install chromium to run the browser tests")
 	}
 	chrome.once.Do(func() {
 		dir, err := os.MkdirTemp("", "skillvault-chromium-")
