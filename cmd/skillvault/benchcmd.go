@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	register("bench", "measure scope overhead, API, ingest, tenant count, search and cold start (loopback only)", benchCmd)
+	register("bench", "measure scope overhead, API, ingest, read paths, tenant count, discovery, search, git and cold start (loopback only)", benchCmd)
 }
 
 func benchCmd(ctx context.Context, e *env, args []string) int {

@@ -97,7 +97,7 @@ func run(ctx context.Context, e *env, args []string) int {
 // others run beside the server and its database.
 var clientCommands = map[string]bool{"login": true, "logout": true, "push": true, "pull": true, "install": true,
 	"search": true, "list": true, "lint": true, "mcp": true, "mcp config": true,
-	"sync": true, "update": true, "outdated": true, "uninstall": true}
+	"sync": true, "update": true, "outdated": true, "uninstall": true, "review rules": true}
 
 func usage(w io.Writer) {
 	fmt.Fprint(w, `Skillvault: a multi-tenant registry for AI agent skills.

@@ -27,7 +27,7 @@ import (
 )
 
 func init() {
-	register("serve", "run the server (REST API, MCP, discovery, web UI)", serve)
+	register("serve", "run the server (REST API, MCP with OAuth, discovery, git, web UI)", serve)
 }
 
 const bootstrapEmail = "admin@skillvault.local"
