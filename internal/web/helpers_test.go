@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -270,4 +272,33 @@ func (b *browser) ssoFrom(start, email string) *resp {
 		b.e.t.Fatalf("provider authorize: %d %s", back.Status, back.Body)
 	}
 	return b.doURL("GET", back.Header.Get("Location"), nil)
+}
+
+// publishUpload posts the publish form as the upload page's script does:
+// multipart, the token first and in X-CSRF-Token, then the fields, then
+// the files (path → content, in the order given).
+func (b *browser) publishUpload(fields, files [][2]string) *resp {
+	b.e.t.Helper()
+	tok := b.csrf()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("csrf", tok)
+	for _, f := range fields {
+		mw.WriteField(f[0], f[1])
+	}
+	for _, f := range files {
+		w, _ := mw.CreateFormFile("files", f[0])
+		w.Write([]byte(f[1]))
+	}
+	mw.Close()
+	req, _ := http.NewRequest("POST", b.e.URL+"/publish", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("X-CSRF-Token", tok)
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	return &resp{Status: res.StatusCode, Header: res.Header, Body: string(data), Cookies: res.Cookies()}
 }

@@ -1,9 +1,7 @@
 package web
 
 import (
-	"bytes"
 	"context"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -120,29 +118,11 @@ func TestNameConflictIsNeutralWeb(t *testing.T) {
 	e.publishFiles(a, a.Admin, "admin", map[string]string{"SKILL.md": md("shared-plan")}, service.PublishOptions{})
 	b := e.client()
 	b.signIn(e.loginLink(a, a.Member))
-	tok := b.csrf()
 	publish := func(name string) *resp {
-		var body bytes.Buffer
-		mw := multipart.NewWriter(&body)
-		mw.WriteField("csrf", tok)
-		mw.WriteField("visibility", "tenant")
-		w, _ := mw.CreateFormFile("files", name+"/SKILL.md")
-		w.Write([]byte(md(name)))
-		mw.Close()
-		req, _ := http.NewRequest("POST", e.URL+"/publish", &body)
-		req.Header.Set("Content-Type", mw.FormDataContentType())
-		req.Header.Set("X-CSRF-Token", tok)
-		res, err := b.c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var out bytes.Buffer
-		out.ReadFrom(res.Body)
-		return &resp{Status: res.StatusCode, Body: out.String()}
+		return b.publishUpload([][2]string{{"visibility", "tenant"}}, [][2]string{{name + "/SKILL.md", md(name)}})
 	}
 	fork := func(name string) *resp {
-		return b.do("POST", "/skills/shared-plan/fork", url.Values{"csrf": {tok}, "new_name": {name}})
+		return b.do("POST", "/skills/shared-plan/fork", url.Values{"csrf": {b.csrf()}, "new_name": {name}})
 	}
 	msgRE := regexp.MustCompile(`not available|exists`)
 	answer := func(r *resp, name string) string {
