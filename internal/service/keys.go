@@ -238,18 +238,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string, m RequestMeta
 		return a, err
 	}
 	a.TenantID, a.UserID, a.KeyID, a.Role, a.Scopes = rec.TenantID, rec.UserID, rec.KeyID, rec.UserRole, rec.Scopes
-	reason := ""
-	switch {
-	case rec.RevokedAt != nil:
-		reason = "revoked"
-	case rec.ExpiresAt != nil && time.Now().After(*rec.ExpiresAt):
-		reason = "expired"
-	case !rec.UserActive:
-		reason = "user deactivated"
-	case !rec.TenantActive:
-		reason = "tenant inactive"
-	}
-	if reason != "" {
+	if reason := credentialRefusal(rec.RevokedAt, rec.ExpiresAt, true, rec.UserActive, rec.TenantActive); reason != "" {
 		s.authFailed(ctx, failure{a: a, action: "auth.key_failure", outcome: "denied", resType: "api_key", resID: rec.KeyID.String(),
 			details: map[string]any{"reason": reason}})
 		return Actor{}, ErrBadCredentials
@@ -318,4 +307,24 @@ func (s *Service) AuditDenied(ctx context.Context, a Actor, action, resType, res
 	if err != nil {
 		s.log.Error("could not write audit event", "action", action, "err", err)
 	}
+}
+
+// credentialRefusal says why a credential that exists (an API key or an
+// OAuth access token) may not be used now, or "" when it may: revoked,
+// expired, issued for another resource (audience), or its user or tenant
+// deactivated. One rule for both, so they cannot drift apart.
+func credentialRefusal(revokedAt, expiresAt *time.Time, audienceOK, userActive, tenantActive bool) string {
+	switch {
+	case revokedAt != nil:
+		return "revoked"
+	case expiresAt != nil && time.Now().After(*expiresAt):
+		return "expired"
+	case !audienceOK:
+		return "audience"
+	case !userActive:
+		return "user deactivated"
+	case !tenantActive:
+		return "tenant inactive"
+	}
+	return ""
 }

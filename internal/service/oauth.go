@@ -518,20 +518,7 @@ func (s *Service) authenticateOAuth(ctx context.Context, secret string, m Reques
 		return a, err
 	}
 	a.TenantID, a.UserID, a.GrantID, a.Role = rec.TenantID, rec.UserID, rec.GrantID, rec.UserRole
-	reason := ""
-	switch {
-	case rec.RevokedAt != nil:
-		reason = "revoked"
-	case time.Now().After(rec.ExpiresAt):
-		reason = "expired"
-	case !sameResource(rec.Resource, m.Resource):
-		reason = "audience"
-	case !rec.UserActive:
-		reason = "user deactivated"
-	case !rec.TenantActive:
-		reason = "tenant inactive"
-	}
-	if reason != "" {
+	if reason := credentialRefusal(rec.RevokedAt, &rec.ExpiresAt, sameResource(rec.Resource, m.Resource), rec.UserActive, rec.TenantActive); reason != "" {
 		s.authFailed(ctx, failure{a: a, action: "auth.oauth_failure", outcome: "denied", resType: "oauth_grant", resID: rec.GrantID.String(),
 			details: map[string]any{"reason": reason, "resource": m.Resource}})
 		return Actor{}, ErrBadCredentials
