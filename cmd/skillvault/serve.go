@@ -61,9 +61,9 @@ func serve(ctx context.Context, e *env, args []string) int {
 			return fail(e, "migrate: %v", err)
 		}
 	}
-	// With Citus, the tenant is set with SET LOCAL, which Citus forwards to
-	// its workers (DESIGN.md §7).
-	db, err := database.Open(ctx, t.appURL, database.Options{MaxConns: 32, SetLocal: e.getenv("SKILLVAULT_CITUS") == "1"})
+	// On Citus (detected by Open) the scope sets the tenant so that Citus
+	// forwards it to the workers (DESIGN.md §7).
+	db, err := database.Open(ctx, t.appURL, database.Options{MaxConns: 32})
 	if err != nil {
 		return fail(e, "%v", err)
 	}

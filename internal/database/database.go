@@ -22,10 +22,6 @@ import (
 type Options struct {
 	// MaxConns caps the pool (default 16).
 	MaxConns int32
-	// SetLocal sets the tenant with SET LOCAL of a validated UUID literal
-	// instead of set_config(): Citus forwards SET LOCAL to its workers
-	// (with citus.propagate_set_commands = 'local') but not set_config.
-	SetLocal bool
 	// NoPreparedStatements avoids named server-side prepared statements,
 	// for poolers that cannot carry them between server connections
 	// (PgBouncer before 1.21): statements are sent unnamed, and only their
@@ -39,8 +35,13 @@ type Options struct {
 
 // DB is a pool of connections as the app role.
 type DB struct {
-	pool     *pgxpool.Pool
-	setLocal bool
+	pool *pgxpool.Pool
+	// citus is true when the database has the citus extension. The scope
+	// then sets the tenant with SET LOCAL of a validated UUID literal, and
+	// inside a transaction block for reads too: Citus forwards SET LOCAL to
+	// its workers only so (with citus.propagate_set_commands = 'local',
+	// which migrate sets for the app role), and never set_config().
+	citus bool
 }
 
 // ErrUnsafeRole is returned by Open when the connection's role could bypass
@@ -78,8 +79,16 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &DB{pool: pool, setLocal: opt.SetLocal}, nil
+	db := &DB{pool: pool}
+	if err := pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')").Scan(&db.citus); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("database: check for citus: %w", err)
+	}
+	return db, nil
 }
+
+// Citus reports whether the database is a Citus cluster's coordinator.
+func (db *DB) Citus() bool { return db.citus }
 
 type querier interface {
 	QueryRow(context.Context, string, ...any) pgx.Row

@@ -16,3 +16,8 @@ func (db *DB) SettingForTest(ctx context.Context, name string) (*string, error) 
 	err := db.pool.QueryRow(ctx, "SELECT current_setting($1, true)", name).Scan(&v)
 	return v, err
 }
+
+// CitusModeForTest makes the scope behave as on a Citus coordinator (SET
+// LOCAL inside a transaction block for reads too), which plain PostgreSQL
+// runs the same way, so the mode's mechanics are tested on every run.
+func (db *DB) CitusModeForTest() { db.citus = true }

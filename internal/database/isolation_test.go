@@ -44,7 +44,7 @@ var seed = []struct{ table, sql string }{
 	{"oauth_clients", `INSERT INTO oauth_clients (tenant_id, client_id, kind, name, redirect_uris)
 		VALUES ($1, 'https://client.example/meta.json', 'metadata', 'Client', '{http://127.0.0.1/cb}')`},
 	{"oauth_grants", `INSERT INTO oauth_grants (tenant_id, client_id, user_id, scopes, resource)
-		SELECT $1, c.id, u.id, '{read}', 'https://x.example/mcp' FROM oauth_clients c, users u`},
+		SELECT $1, c.id, u.id, '{read}', 'https://x.example/mcp' FROM oauth_clients c JOIN users u ON u.tenant_id = c.tenant_id`},
 	{"oauth_codes", `INSERT INTO oauth_codes (tenant_id, code_hash, client_id, user_id, redirect_uri, code_challenge, scopes, resource, expires_at)
 		SELECT $1, sha256(convert_to(g.id::text, 'UTF8')), g.client_id, g.user_id, 'http://127.0.0.1/cb', repeat('c', 43), g.scopes, g.resource, now() + interval '1 minute' FROM oauth_grants g`},
 	{"oauth_tokens", `INSERT INTO oauth_tokens (tenant_id, grant_id, kind, token_hash, expires_at)
@@ -73,12 +73,18 @@ func newWorld(t *testing.T) *world {
 		}
 		err = env.DB.Write(ctx, database.Scope{TenantID: p.ID}, func(q database.Q) error {
 			for _, s := range seed {
-				tag, err := q.Exec(ctx, s.sql, p.ID)
+				// RETURNING keeps Citus off its COPY path for INSERT …
+				// SELECT, which row-level security refuses.
+				rows, err := q.Query(ctx, s.sql+" RETURNING tenant_id", p.ID)
 				if err != nil {
 					return fmt.Errorf("seed %s: %w", s.table, err)
 				}
-				if tag.RowsAffected() != 1 {
-					return fmt.Errorf("seed %s: inserted %d rows", s.table, tag.RowsAffected())
+				ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+				if err != nil {
+					return fmt.Errorf("seed %s: %w", s.table, err)
+				}
+				if len(ids) != 1 {
+					return fmt.Errorf("seed %s: inserted %d rows", s.table, len(ids))
 				}
 			}
 			return nil
@@ -140,7 +146,10 @@ func inTx(t *testing.T, conn *pgx.Conn, setting *string, fn func(pgx.Tx)) {
 	}
 	defer tx.Rollback(ctx)
 	if setting != nil {
-		if _, err := tx.Exec(ctx, "SELECT set_config('app.current_tenant_id', $1, true)", *setting); err != nil {
+		// SET LOCAL, not set_config(): Citus forwards only SET LOCAL to its
+		// workers, so the matrix means the same on a Citus cluster.
+		lit := "'" + strings.ReplaceAll(*setting, "'", "''") + "'"
+		if _, err := tx.Exec(ctx, "SET LOCAL app.current_tenant_id = "+lit); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -474,21 +483,56 @@ func TestScopeRefusesNoTenant(t *testing.T) {
 	}
 }
 
-func TestSetLocalScope(t *testing.T) {
+func TestCitusModeScope(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	db, err := database.Open(ctx, w.env.AppURL, database.Options{MaxConns: 1, SetLocal: true})
+	db, err := database.Open(ctx, w.env.AppURL, database.Options{MaxConns: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	if onCitus := dbtest.CitusNodes() != nil; db.Citus() != onCitus {
+		t.Fatalf("Citus detected: %t, want %t", db.Citus(), onCitus)
+	}
+	db.CitusModeForTest()
 	for _, tenant := range []uuid.UUID{w.a.ID, w.b.ID} {
-		var got uuid.UUID
-		err := db.Write(ctx, database.Scope{TenantID: tenant}, func(q database.Q) error {
-			return q.QueryRow(ctx, "SELECT tenant_id FROM skills").Scan(&got)
-		})
-		if err != nil || got != tenant {
-			t.Fatalf("SET LOCAL scope as %s saw %s (%v)", tenant, got, err)
+		for name, run := range map[string]func(context.Context, database.Scope, func(database.Q) error) error{"Read": db.Read, "Write": db.Write} {
+			var got []uuid.UUID
+			err := run(ctx, database.Scope{TenantID: tenant}, func(q database.Q) error {
+				rows, err := q.Query(ctx, "SELECT tenant_id FROM skills")
+				if err != nil {
+					return err
+				}
+				got, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+				return err
+			})
+			if err != nil || len(got) == 0 {
+				t.Fatalf("%s as %s: %v rows, err %v", name, tenant, len(got), err)
+			}
+			for _, g := range got {
+				if g != tenant {
+					t.Fatalf("%s as %s saw a row of %s", name, tenant, g)
+				}
+			}
 		}
+		// A failing read leaves no open transaction block behind: the one
+		// pooled connection serves the next read.
+		err := db.Read(ctx, database.Scope{TenantID: tenant}, func(q database.Q) error {
+			_, err := q.Exec(ctx, "SELECT 1/0")
+			return err
+		})
+		if err == nil {
+			t.Fatal("division by zero succeeded")
+		}
+		var n int
+		err = db.Read(ctx, database.Scope{TenantID: tenant}, func(q database.Q) error {
+			return q.QueryRow(ctx, "SELECT count(*) FROM skills").Scan(&n)
+		})
+		if err != nil || n == 0 {
+			t.Fatalf("read after a failed read: %d rows, %v", n, err)
+		}
+	}
+	if v, err := db.SettingForTest(ctx, "app.current_tenant_id"); err != nil || (v != nil && *v != "") {
+		t.Fatalf("the tenant outlived its transaction block: %v %v", v, err)
 	}
 }

@@ -46,7 +46,7 @@ func (s Scope) user() string {
 
 // queue adds the statement that sets the scope for the current transaction.
 func (db *DB) queue(b *pgx.Batch, s Scope) {
-	if db.setLocal {
+	if db.citus {
 		// Only ever formatted from uuid.UUID and a validated role, never from
 		// caller-supplied text.
 		b.Queue(fmt.Sprintf("SET LOCAL app.current_tenant_id = '%s'", s.TenantID))
@@ -73,6 +73,10 @@ func (db *DB) Read(ctx context.Context, s Scope, fn func(Q) error) error {
 	q := &scopedQ{db: db, conn: conn, scope: s, eachStatement: true}
 	err = fn(q)
 	q.closeOpen()
+	if conn.Conn().PgConn().TxStatus() != 'I' {
+		// On Citus a failed statement leaves its transaction block open.
+		rollback(conn)
+	}
 	return err
 }
 
@@ -142,23 +146,31 @@ func (q *scopedQ) closeOpen() {
 // needsBatch reports whether the next statement must carry the scope.
 func (q *scopedQ) needsBatch() bool { return q.eachStatement || !q.begun }
 
-func (q *scopedQ) batch(sql string, args []any) *pgx.Batch {
+// batch returns the statements to pipeline and how many of them precede
+// sql. On Citus a read is its own transaction block (BEGIN, the scope, sql,
+// COMMIT), still one round trip.
+func (q *scopedQ) batch(sql string, args []any) (*pgx.Batch, int) {
 	b := &pgx.Batch{}
-	if !q.eachStatement {
+	block := q.eachStatement && q.db.citus
+	if !q.eachStatement || block {
 		b.Queue("BEGIN")
-		q.begun = true
+		q.begun = !q.eachStatement
 	}
 	q.db.queue(b, q.scope)
+	before := b.Len()
 	b.Queue(sql, args...)
-	return b
+	if block {
+		b.Queue("COMMIT")
+	}
+	return b, before
 }
 
 // send pipelines the scope statements with sql and reads their results,
 // leaving the batch positioned at sql's result.
 func (q *scopedQ) send(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
-	b := q.batch(sql, args)
+	b, before := q.batch(sql, args)
 	br := q.conn.SendBatch(ctx, b)
-	for range b.Len() - 1 {
+	for range before {
 		if _, err := br.Exec(); err != nil {
 			br.Close()
 			return nil, err

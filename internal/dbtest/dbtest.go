@@ -3,6 +3,9 @@
 // it is started once from the installed binaries, a template database is
 // migrated once per schema version, and each test gets a copy of the
 // template, which takes milliseconds and isolates tests from each other.
+//
+// With SKILLVAULT_TEST_CITUS set (citus.go), every database is created on
+// that Citus cluster instead, migrated and distributed there.
 package dbtest
 
 import (
@@ -132,6 +135,9 @@ func New(t testing.TB) *Env {
 // NewEmpty is New without the pool.
 func NewEmpty(t testing.TB) *Env {
 	t.Helper()
+	if nodes := CitusNodes(); nodes != nil {
+		return newCitus(t, nodes)
+	}
 	c := Cluster(t)
 	ctx := context.Background()
 	b := make([]byte, 6)

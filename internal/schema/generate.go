@@ -11,15 +11,20 @@ import (
 // policies (any other policy is dropped), exactly the declared grants for
 // the app role, and the look-up functions' privileges. It is idempotent and
 // runs as the owner after every migration.
-func PolicySQL() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM %s, PUBLIC;\n", AppRole)
-	fmt.Fprintf(&b, "REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM %s, PUBLIC;\n", AppRole)
-	fmt.Fprintf(&b, "REVOKE ALL ON FUNCTION public.audit_logs_append_only() FROM %s, PUBLIC;\n", AppRole)
-	fmt.Fprintf(&b, "GRANT USAGE ON SCHEMA public TO %s, %s;\n", AppRole, ResolverRole)
-	fmt.Fprintf(&b, "REVOKE CREATE ON SCHEMA public FROM PUBLIC;\n")
+func PolicySQL() string { return strings.Join(PolicyStatements(), ";\n") + ";\n" }
+
+// PolicyStatements is PolicySQL one statement at a time, as migrate sends
+// it: Citus cannot forward a string of several statements to its workers.
+func PolicyStatements() []string {
+	out := []string{
+		fmt.Sprintf("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM %s, PUBLIC", AppRole),
+		fmt.Sprintf("REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM %s, PUBLIC", AppRole),
+		fmt.Sprintf("REVOKE ALL ON FUNCTION public.audit_logs_append_only() FROM %s, PUBLIC", AppRole),
+		fmt.Sprintf("GRANT USAGE ON SCHEMA public TO %s, %s", AppRole, ResolverRole),
+		"REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+	}
 	for _, t := range Tables {
-		b.WriteString(TableSQL(t))
+		out = append(out, TableStatements(t)...)
 	}
 	names := make([]string, 0, len(resolverGrants))
 	for n := range resolverGrants {
@@ -27,42 +32,45 @@ func PolicySQL() string {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(&b, "GRANT %s ON public.%s TO %s;\n", strings.Join(resolverGrants[n], ", "), n, ResolverRole)
+		out = append(out, fmt.Sprintf("GRANT %s ON public.%s TO %s", strings.Join(resolverGrants[n], ", "), n, ResolverRole))
 	}
 	for _, f := range Lookups {
-		fmt.Fprintf(&b, "REVOKE ALL ON FUNCTION public.%s FROM PUBLIC;\n", f)
-		fmt.Fprintf(&b, "GRANT EXECUTE ON FUNCTION public.%s TO %s;\n", f, AppRole)
+		out = append(out,
+			fmt.Sprintf("REVOKE ALL ON FUNCTION public.%s FROM PUBLIC", f),
+			fmt.Sprintf("GRANT EXECUTE ON FUNCTION public.%s TO %s", f, AppRole))
 	}
-	return b.String()
+	return out
 }
 
-// TableSQL is the part of PolicySQL for one table.
-func TableSQL(t Table) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "ALTER TABLE public.%s ENABLE ROW LEVEL SECURITY;\n", t.Name)
-	fmt.Fprintf(&b, "ALTER TABLE public.%s FORCE ROW LEVEL SECURITY;\n", t.Name)
-	fmt.Fprintf(&b, `DO $$ DECLARE p record; BEGIN
+// TableStatements is the part of PolicyStatements for one table.
+func TableStatements(t Table) []string {
+	out := []string{
+		fmt.Sprintf("ALTER TABLE public.%s ENABLE ROW LEVEL SECURITY", t.Name),
+		fmt.Sprintf("ALTER TABLE public.%s FORCE ROW LEVEL SECURITY", t.Name),
+		fmt.Sprintf(`DO $$ DECLARE p record; BEGIN
   FOR p IN SELECT policyname FROM pg_policies WHERE schemaname = 'public' AND tablename = '%s' LOOP
     EXECUTE format('DROP POLICY %%I ON public.%s', p.policyname);
   END LOOP;
-END $$;
-`, t.Name, t.Name)
-	for _, p := range t.Policies {
-		b.WriteString(CreatePolicySQL(t.Name, p))
-		b.WriteString(";\n")
+END $$`, t.Name, t.Name),
 	}
-	fmt.Fprintf(&b, "GRANT %s ON public.%s TO %s;\n", strings.Join(t.Grants, ", "), t.Name, AppRole)
-	return b.String()
+	for _, p := range t.Policies {
+		out = append(out, CreatePolicySQL(t.Name, p))
+	}
+	return append(out, fmt.Sprintf("GRANT %s ON public.%s TO %s", strings.Join(t.Grants, ", "), t.Name, AppRole))
 }
 
 // CreatePolicySQL renders one CREATE POLICY statement.
-func CreatePolicySQL(table string, p Policy) string {
+func CreatePolicySQL(table string, p Policy) string { return createPolicy("public."+table, p) }
+
+// createPolicy renders CREATE POLICY on target: a qualified table name, or
+// the %s of a command run on every shard.
+func createPolicy(target string, p Policy) string {
 	kind := "PERMISSIVE"
 	if p.Restrictive {
 		kind = "RESTRICTIVE"
 	}
-	s := fmt.Sprintf("CREATE POLICY %s ON public.%s AS %s FOR %s TO %s",
-		p.Name, table, kind, p.Command, strings.Join(p.Roles, ", "))
+	s := fmt.Sprintf("CREATE POLICY %s ON %s AS %s FOR %s TO %s",
+		p.Name, target, kind, p.Command, strings.Join(p.Roles, ", "))
 	if p.Using != "" {
 		s += " USING (" + p.Using + ")"
 	}

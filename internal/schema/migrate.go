@@ -58,10 +58,26 @@ func Migrate(ctx context.Context, adminURL string, pw Passwords, log *slog.Logge
 	if err := ensureRoles(ctx, conn, pw); err != nil {
 		return err
 	}
-	if _, err := conn.Exec(ctx, fmt.Sprintf(
-		"ALTER SCHEMA public OWNER TO %s; GRANT CREATE, CONNECT, TEMPORARY ON DATABASE %s TO %s; GRANT CONNECT ON DATABASE %s TO %s",
-		OwnerRole, pgx.Identifier{cfg.Database}.Sanitize(), OwnerRole, pgx.Identifier{cfg.Database}.Sanitize(), AppRole)); err != nil {
-		return fmt.Errorf("migrate: hand schema to owner: %w", err)
+	citus, err := CitusVersion(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	dbName := pgx.Identifier{cfg.Database}.Sanitize()
+	// One statement per Exec: Citus cannot forward several at once.
+	for _, stmt := range []string{
+		"ALTER SCHEMA public OWNER TO " + OwnerRole,
+		fmt.Sprintf("GRANT CREATE, CONNECT, TEMPORARY ON DATABASE %s TO %s", dbName, OwnerRole),
+		fmt.Sprintf("GRANT CONNECT ON DATABASE %s TO %s", dbName, AppRole),
+	} {
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("migrate: hand schema to owner: %w", err)
+		}
+	}
+	if citus != "" {
+		log.Info("citus detected: the tables are distributed and the workers repaired after the migrations", "citus", citus)
+		if err := prepareCitus(ctx, conn); err != nil {
+			return fmt.Errorf("migrate: hand the workers' schema to the owner: %w", err)
+		}
 	}
 	// Functions that exist already must be the owner's again, or the
 	// migration running as owner could not replace them.
@@ -88,14 +104,21 @@ func Migrate(ctx context.Context, adminURL string, pw Passwords, log *slog.Logge
 	for _, r := range results {
 		log.Info("applied migration", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
 	}
-	if _, err := db.ExecContext(ctx, PolicySQL()); err != nil {
-		return fmt.Errorf("migrate: apply policies: %w", err)
+	for _, stmt := range PolicyStatements() {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("migrate: apply policies: %s: %w", firstLine(stmt), err)
+		}
 	}
 	if _, err := db.ExecContext(ctx, fmt.Sprintf("REVOKE ALL ON goose_db_version FROM %s, PUBLIC", AppRole)); err != nil {
 		return fmt.Errorf("migrate: protect goose table: %w", err)
 	}
 	if err := setLookupOwner(ctx, conn, ResolverRole, false); err != nil {
 		return err
+	}
+	if citus != "" {
+		if err := finishCitus(ctx, conn, log); err != nil {
+			return err
+		}
 	}
 	// Under row-level security PostgreSQL uses an operator in an index
 	// condition only if its function is LEAKPROOF (it runs before the
@@ -190,6 +213,11 @@ func ensureRoles(ctx context.Context, conn *pgx.Conn, pw Passwords) error {
 		}
 	}
 	return nil
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 func quoteLiteral(s string) string {

@@ -15,9 +15,12 @@ const (
 
 // CurrentTenant is the SQL expression for the tenant of the running
 // transaction. Unset (NULL) and reset (”) both yield NULL, so a query
-// outside a scope matches no row; the sub-select makes it an InitPlan,
-// evaluated once per query rather than once per row.
-const CurrentTenant = "(SELECT nullif(current_setting('app.current_tenant_id', true), '')::uuid)"
+// outside a scope matches no row. It has no sub-select: Citus refuses
+// sub-queries in the policies of distributed tables. It is stable, so an
+// index scan still uses it as a key; the store's statements also name the
+// tenant as a bind parameter, which is what drives their plans (and what
+// Citus routes by).
+const CurrentTenant = "nullif(current_setting('app.current_tenant_id', true), '')::uuid"
 
 // TenantClamp is the restrictive tenant_isolation policy's expression.
 const TenantClamp = "tenant_id = " + CurrentTenant
@@ -49,10 +52,13 @@ var tenantIsolation = Policy{
 }
 
 // appAccess is the permissive policy that lets the app role act at all; a
-// restrictive policy alone would grant nothing.
+// restrictive policy alone would grant nothing. It carries the tenant
+// clamp too, so isolation does not rest on one keyword: Citus re-creates
+// shard policies without AS RESTRICTIVE, which ORs the two policies, and
+// this one must then still admit the current tenant's rows only.
 var appAccess = Policy{
 	Name: "app_access", Command: "ALL",
-	Roles: []string{AppRole}, Using: "true", Check: "true",
+	Roles: []string{AppRole}, Using: TenantClamp, Check: TenantClamp,
 }
 
 func tenantTable(name string, grants ...string) Table {
@@ -102,11 +108,11 @@ var Tables = []Table{
 		Name:   "audit_logs",
 		Grants: []string{"SELECT", "INSERT"},
 		Policies: []Policy{
-			{Name: "app_read", Command: "SELECT", Roles: []string{AppRole}, Using: "true"},
-			{Name: "app_append", Command: "INSERT", Roles: []string{AppRole}, Check: "true"},
-			// The owner may reach the rows so that the append-only trigger,
-			// not an empty match, is what refuses its changes.
-			{Name: "owner_maintain", Command: "ALL", Roles: []string{OwnerRole}, Using: "true", Check: "true"},
+			{Name: "app_read", Command: "SELECT", Roles: []string{AppRole}, Using: TenantClamp},
+			{Name: "app_append", Command: "INSERT", Roles: []string{AppRole}, Check: TenantClamp},
+			// The owner may reach its tenant's rows so that the append-only
+			// trigger, not an empty match, is what refuses its changes.
+			{Name: "owner_maintain", Command: "ALL", Roles: []string{OwnerRole}, Using: TenantClamp, Check: TenantClamp},
 			tenantIsolation,
 		},
 	},

@@ -98,6 +98,18 @@ func Verify(ctx context.Context, conn *pgx.Conn) ([]Problem, error) {
 		}
 	}
 
+	citus, err := CitusVersion(ctx, conn)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	if citus != "" {
+		p, err := verifyCitus(ctx, conn, want)
+		if err != nil {
+			return nil, err
+		}
+		probs = append(probs, p...)
+	}
+
 	p, err := checkRoles(ctx, conn)
 	if err != nil {
 		return nil, err

@@ -60,6 +60,10 @@ UPDATE skills SET status = $2, published_version = CASE WHEN $2 = 'published' TH
 WHERE id = $1;
 
 -- name: SkillDelete
+-- Forks keep their content and lose the link (migration 00011: no
+-- ON DELETE SET NULL, which Citus refuses); the foreign key is checked at
+-- the end of the statement, after the unlinking.
+WITH unlinked AS (UPDATE skills SET fork_of_id = NULL WHERE fork_of_id = $1)
 DELETE FROM skills WHERE id = $1;
 
 -- name: SkillRecountRatings
