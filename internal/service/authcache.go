@@ -25,6 +25,13 @@ const AuthChannel = "skillvault_auth"
 // use from the cached expiry time.
 const authCacheTTL = time.Minute
 
+// citusAuthCacheTTL bounds it on Citus. There no trigger tells of a
+// change (a NOTIFY would fire on a worker, where nobody listens, and break
+// the two-phase commit; schema.finishCitus drops those triggers): the
+// servers tell each other of the changes they make (authChanged), and a
+// change made by hand in SQL takes effect within this time.
+const citusAuthCacheTTL = 5 * time.Second
+
 // The cache is used only while this process provably receives
 // notifications: its own heartbeat must have come back within
 // heartbeatGrace. Behind a pooler that drops LISTEN (PgBouncer in
@@ -87,7 +94,7 @@ type notifiedEntry[V any] struct {
 	at time.Time
 }
 
-// notified is a map whose entries live authCacheTTL at most and are
+// notified is a map whose entries live authCacheTTL (or ttl) at most and are
 // evicted by notifications; it is read and filled only while the caller
 // says notifications arrive (live).
 type notified[V any] struct {
@@ -97,6 +104,15 @@ type notified[V any] struct {
 	// may hold what was evicted, and is not cached.
 	gen  atomic.Uint64
 	hits atomic.Int64
+	// ttl overrides authCacheTTL when set (Citus).
+	ttl time.Duration
+}
+
+func (n *notified[V]) maxAge() time.Duration {
+	if n.ttl > 0 {
+		return n.ttl
+	}
+	return authCacheTTL
 }
 
 // get returns a cached value, or false and the generation to pass to put.
@@ -109,7 +125,7 @@ func (n *notified[V]) get(key string, now time.Time, live bool) (V, uint64, bool
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	e, ok := n.m[key]
-	if !ok || now.Sub(e.at) > authCacheTTL {
+	if !ok || now.Sub(e.at) > n.maxAge() {
 		return zero, gen, false
 	}
 	n.hits.Add(1)
@@ -204,5 +220,17 @@ func (s *Service) RunAuthListener(ctx context.Context) {
 
 // forgetAuth drops what this process cached of a key, user or tenant
 // ("key:<id>", ...) as soon as the change is made; the database's triggers
-// tell the other processes when it commits.
+// tell the other processes when it commits, and so does authChanged.
 func (s *Service) forgetAuth(what string) { s.auth.evict(what) }
+
+// authChanged tells every process, after the change committed, that a key,
+// user or tenant changed, and drops this process's entry again (a look-up
+// made between forgetAuth and the commit may have cached the old row). On
+// plain PostgreSQL the triggers have told them already; on Citus this is
+// the only notification.
+func (s *Service) authChanged(ctx context.Context, what string) {
+	s.auth.evict(what)
+	if err := s.db.Notify(context.WithoutCancel(ctx), AuthChannel, what); err != nil {
+		s.log.Warn("tell other servers of an authentication change", "what", what, "err", err)
+	}
+}

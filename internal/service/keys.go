@@ -190,6 +190,9 @@ func (s *Service) RevokeKey(ctx context.Context, a Actor, id uuid.UUID) (store.A
 		s.forgetAuth("key:" + id.String())
 		return s.audit(ctx, q, a, "key.revoke", "success", "api_key", id.String(), map[string]any{"name": k.Name, "prefix": k.Prefix})
 	})
+	if err == nil {
+		s.authChanged(ctx, "key:"+id.String())
+	}
 	return k, err
 }
 

@@ -77,9 +77,13 @@ func New(db *database.DB, opt Options) *Service {
 	if opt.Review.VendorHosts == nil {
 		opt.Review = review.DefaultPolicy
 	}
-	return &Service{db: db, log: opt.Logger, limits: opt.Limits, touched: map[uuid.UUID]time.Time{},
+	s := &Service{db: db, log: opt.Logger, limits: opt.Limits, touched: map[uuid.UUID]time.Time{},
 		embedders: embedders{cfg: opt.Embed, client: opt.Egress, secrets: opt.Secrets, log: opt.Logger}, wake: make(chan struct{}, 1),
 		llm: opt.LLM, egress: opt.Egress, secrets: opt.Secrets, quotas: opt.Quotas, review: opt.Review}
+	if db.Citus() {
+		s.auth.keys.ttl, s.auth.hosts.ttl = citusAuthCacheTTL, citusAuthCacheTTL
+	}
+	return s
 }
 
 // DB returns the database, for health checks and metrics.

@@ -117,6 +117,7 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id uuid.UUID, c UserC
 		return store.User{}, invalidf("role must be admin or member, not %q", *c.Role)
 	}
 	var u store.User
+	authChanged := false
 	err := s.db.Write(ctx, a.scope(), func(q database.Q) error {
 		admins, err := store.CountActiveAdmins(ctx, q)
 		if err != nil {
@@ -149,6 +150,7 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id uuid.UUID, c UserC
 		}
 		if old.Role != u.Role || old.Active != u.Active {
 			s.forgetAuth("user:" + id.String())
+			authChanged = true
 		}
 		if old.Role != u.Role {
 			if err := s.audit(ctx, q, a, "user.role_change", "success", "user", id.String(), map[string]any{"email": u.Email, "old": old.Role, "new": u.Role}); err != nil {
@@ -166,5 +168,8 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id uuid.UUID, c UserC
 		}
 		return nil
 	})
+	if err == nil && authChanged {
+		s.authChanged(ctx, "user:"+id.String())
+	}
 	return u, err
 }
