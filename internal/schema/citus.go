@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -152,15 +153,23 @@ var authNotifyTriggers = [][2]string{
 
 // prepareCitus runs before the migrations, as the superuser: the workers'
 // public schema must be the owner's too (ALTER SCHEMA is not propagated).
-func prepareCitus(ctx context.Context, conn *pgx.Conn) error {
-	return onWorkers(ctx, conn, "ALTER SCHEMA public OWNER TO "+OwnerRole)
+// The owner's and the app role's inter-node passwords are recorded first:
+// the migrations' DDL reaches the workers as the owner.
+func prepareCitus(ctx context.Context, conn *pgx.Conn, pw Passwords) error {
+	if err := interNodeAuth(ctx, conn, map[string]string{AppRole: pw.App, OwnerRole: pw.Owner}); err != nil {
+		return err
+	}
+	if err := onWorkers(ctx, conn, "ALTER SCHEMA public OWNER TO "+OwnerRole); err != nil {
+		return fmt.Errorf("migrate: hand the workers' schema to the owner: %w", err)
+	}
+	return nil
 }
 
 // finishCitus runs after the migrations and the policy SQL, as the
 // superuser: it distributes the declared tables that are not yet
 // distributed, puts back the restrictive kind of every shard policy, and
 // repeats on the workers what PostgreSQL keeps per node.
-func finishCitus(ctx context.Context, conn *pgx.Conn, log *slog.Logger) error {
+func finishCitus(ctx context.Context, conn *pgx.Conn, pw Passwords, log *slog.Logger) error {
 	// The triggers that stay (audit append-only, discovery stamp) act on
 	// their own shard's rows only, which is what Citus's "unsafe" warns
 	// about in general; trigger DDL on distributed tables needs it too.
@@ -201,6 +210,10 @@ func finishCitus(ctx context.Context, conn *pgx.Conn, log *slog.Logger) error {
 			}
 		}
 	}
+	resolverPassword := rand.Text()
+	if err := interNodeAuth(ctx, conn, map[string]string{ResolverRole: resolverPassword}); err != nil {
+		return err
+	}
 	for _, stmt := range []string{
 		superuserSQL,
 		// The look-up functions run their queries on the workers as their
@@ -209,11 +222,13 @@ func finishCitus(ctx context.Context, conn *pgx.Conn, log *slog.Logger) error {
 		// inter-node authentication allows (deploy/citus/README.md).
 		// The coordinator's copy stays NOLOGIN. (Role changes made on the
 		// coordinator, as migrate's own, reach the workers: migrate puts
-		// this back every time.)
-		"ALTER ROLE " + ResolverRole + " LOGIN",
+		// this back every time.) Its password is new on every migrate and
+		// known only to the workers and the coordinator's pg_dist_authinfo.
+		"ALTER ROLE " + ResolverRole + " LOGIN PASSWORD " + quoteLiteral(resolverPassword),
 	} {
 		if err := onWorkers(ctx, conn, stmt); err != nil {
-			return fmt.Errorf("migrate: on the workers: %s: %w", stmt, err)
+			// Not the statement itself: it may carry a password.
+			return fmt.Errorf("migrate: on the workers: %s: %w", strings.Join(strings.Fields(stmt)[:3], " "), err)
 		}
 	}
 	// SET LOCAL of the tenant reaches the workers only with this setting
@@ -225,6 +240,27 @@ func finishCitus(ctx context.Context, conn *pgx.Conn, log *slog.Logger) error {
 	if _, err := conn.Exec(ctx, fmt.Sprintf("ALTER ROLE %s IN DATABASE %s SET citus.propagate_set_commands = 'local'",
 		AppRole, pgx.Identifier{db}.Sanitize())); err != nil {
 		return fmt.Errorf("migrate: set citus.propagate_set_commands for the app role: %w", err)
+	}
+	return nil
+}
+
+// interNodeAuth records in pg_dist_authinfo the password each of
+// Skillvault's roles presents when the coordinator connects to a worker
+// on its behalf (Citus connects as the user running the statement), so the
+// workers need not trust the cluster's network. An empty password leaves
+// a role's entry as it is.
+func interNodeAuth(ctx context.Context, conn *pgx.Conn, passwords map[string]string) error {
+	for role, pw := range passwords {
+		if pw == "" {
+			continue
+		}
+		// A libpq connection-string value: quoted, \ and ' escaped.
+		info := `password='` + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(pw) + `'`
+		_, err := conn.Exec(ctx, `INSERT INTO pg_dist_authinfo (nodeid, rolename, authinfo) VALUES (0, $1, $2)
+			ON CONFLICT (nodeid, rolename) DO UPDATE SET authinfo = EXCLUDED.authinfo`, role, info)
+		if err != nil {
+			return fmt.Errorf("migrate: record %s's inter-node password: %w", role, err)
+		}
 	}
 	return nil
 }

@@ -75,8 +75,8 @@ func Migrate(ctx context.Context, adminURL string, pw Passwords, log *slog.Logge
 	}
 	if citus != "" {
 		log.Info("citus detected: the tables are distributed and the workers repaired after the migrations", "citus", citus)
-		if err := prepareCitus(ctx, conn); err != nil {
-			return fmt.Errorf("migrate: hand the workers' schema to the owner: %w", err)
+		if err := prepareCitus(ctx, conn, pw); err != nil {
+			return err
 		}
 	}
 	// Functions that exist already must be the owner's again, or the
@@ -116,7 +116,7 @@ func Migrate(ctx context.Context, adminURL string, pw Passwords, log *slog.Logge
 		return err
 	}
 	if citus != "" {
-		if err := finishCitus(ctx, conn, log); err != nil {
+		if err := finishCitus(ctx, conn, pw, log); err != nil {
 			return err
 		}
 	}
