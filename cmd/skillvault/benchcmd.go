@@ -21,11 +21,12 @@ func benchCmd(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "bench", "[flags]", `  skillvault bench                                   # defaults: a few minutes on 2 cores
   skillvault bench --scenarios scope,api --duration 5s
   skillvault bench --scenarios search --search-tenants 1000 --search-skills 1000000   # issue 5's full size
-  skillvault bench --url http://127.0.0.1:8080 --key sv_... --scenarios api           # a running server`)
+  skillvault bench --url http://127.0.0.1:8080 --key sv_... --scenarios api           # a running server
+  skillvault bench --url http://127.0.0.1:8080,http://127.0.0.1:8081 --key sv_a,sv_b --scenarios api   # two servers, compared`)
 	cfg := bench.Config{}
 	fs.StringVar(&cfg.Home, "home", "", "SKILLVAULT_HOME of the benchmark's own cluster (default: a temporary folder, removed afterwards)")
-	fs.StringVar(&cfg.URL, "url", "", "measure a running server at this http:// address on loopback instead (API read scenario only)")
-	fs.StringVar(&cfg.Key, "key", "", "API key for --url")
+	fs.StringVar(&cfg.URL, "url", "", "measure a running server at this http:// address on loopback instead (API read scenario only); several, comma-separated, are measured in alternating slices and compared with the first")
+	fs.StringVar(&cfg.Key, "key", "", "API key for --url (one for all servers, or one per server, comma-separated)")
 	fs.IntVar(&cfg.Tenants, "tenants", 1000, "other tenants present besides the measured one")
 	fs.IntVar(&cfg.OtherSkills, "other-skills", 20, "skills of each other tenant")
 	fs.IntVar(&cfg.Skills, "skills", 1000, "skills of the measured tenant")
