@@ -16,3 +16,9 @@ func (db *DB) SettingForTest(ctx context.Context, name string) (*string, error) 
 	err := db.pool.QueryRow(ctx, "SELECT current_setting($1, true)", name).Scan(&v)
 	return v, err
 }
+
+// BindTenantForTest exposes the $tenant rewrite.
+func BindTenantForTest(sql string) (string, bool) {
+	b := bindTenant(sql)
+	return b.sql, b.binds
+}
