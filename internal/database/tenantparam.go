@@ -123,7 +123,7 @@ func skipTo(sql string, i int, end string) int {
 
 // skipQuoted returns the offset just past the literal or identifier that
 // starts at i; a doubled quote is part of it, and so is a backslash escape
-// in an E” string.
+// in an escape string (E'…').
 func skipQuoted(sql string, i int, quote byte, backslash bool) int {
 	for j := i + 1; j < len(sql); j++ {
 		switch {
@@ -138,7 +138,7 @@ func skipQuoted(sql string, i int, quote byte, backslash bool) int {
 	return len(sql)
 }
 
-// escapeString reports whether the literal at i is an E” string, whose
+// escapeString reports whether the literal at i is an escape string (E'…'), whose
 // backslashes escape.
 func escapeString(sql string, i int) bool {
 	return i > 0 && (sql[i-1] == 'E' || sql[i-1] == 'e') && (i == 1 || !isIdent(sql[i-2]))
