@@ -125,7 +125,7 @@ func SearchSnippets(ctx context.Context, q database.Q, ids []uuid.UUID, text str
 // EnqueueEmbedding marks a skill for embedding unless its vector is
 // current (same model, same input) and force is false.
 func EnqueueEmbedding(ctx context.Context, q database.Q, skill uuid.UUID, model, inputHash string, force bool) error {
-	_, err := q.Exec(ctx, qEmbeddingEnqueue, skill, model, inputHash, force)
+	_, err := q.Exec(ctx, qEmbeddingEnqueue, skill, model, inputHash, force, time.Now())
 	return err
 }
 
