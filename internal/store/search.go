@@ -25,6 +25,7 @@ var (
 	qEmbeddingState     = query("EmbeddingState")
 	qEmbeddingAllSkills = query("EmbeddingAllSkills")
 	qEmbeddingCounts    = query("EmbeddingCounts")
+	qSkillBody          = query("SkillBody")
 )
 
 // SearchFilter narrows a search.
@@ -207,6 +208,14 @@ func AllSkillTexts(ctx context.Context, q database.Q) ([]EmbedJob, error) {
 		var j EmbedJob
 		return j, r.Scan(&j.SkillID, &j.Name, &j.Title, &j.Description, &j.Body)
 	})
+}
+
+// SkillBody returns the body of a skill found visible before; it checks
+// no visibility itself.
+func SkillBody(ctx context.Context, q database.Q, id uuid.UUID) (string, error) {
+	var body string
+	err := q.QueryRow(ctx, qSkillBody, id).Scan(&body)
+	return body, err
 }
 
 // EmbeddingCounts counts the tenant's embeddings by state.

@@ -126,5 +126,9 @@ SELECT state, model, attempts, last_error, updated_at FROM skill_embeddings WHER
 -- name: EmbeddingAllSkills
 SELECT id, name, title, description, body FROM skills WHERE tenant_id = $tenant ORDER BY id;
 
+-- name: SkillBody
+-- The body of a skill the caller has already found visible.
+SELECT body FROM skills WHERE tenant_id = $tenant AND id = $1;
+
 -- name: EmbeddingCounts
 SELECT state, count(*) FROM skill_embeddings WHERE tenant_id = $tenant GROUP BY state;
