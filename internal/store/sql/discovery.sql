@@ -27,12 +27,14 @@ UPDATE skill_versions SET archive_format = $2, archive_digest = $3 WHERE tenant_
 -- settings (their column defaults when the tenant has no row), the skill
 -- as skill_visible lets the principal see it, its published version and
 -- the file. Missing parts come back NULL; the service applies the rules.
+-- Each outer-joined table names the tenant itself, since the row it joins
+-- to may be missing (NULL) rather than carry the tenant.
 SELECT coalesce((SELECT public_discovery FROM site_settings WHERE tenant_id = $tenant), false),
        coalesce((SELECT allow_skill_download FROM site_settings WHERE tenant_id = $tenant), true),
        s.id, s.status, s.visibility, s.published_version,
        v.id, f.path, f.sha256, f.size, b.data
 FROM (SELECT 1) AS one
 LEFT JOIN skills s ON s.tenant_id = $tenant AND s.name = $1 AND skill_visible(s.author_id, s.visibility, s.status)
-LEFT JOIN skill_versions v ON v.tenant_id = s.tenant_id AND v.skill_id = s.id AND v.number = s.published_version
-LEFT JOIN skill_version_files f ON f.tenant_id = v.tenant_id AND f.version_id = v.id AND f.path = $2
-LEFT JOIN blobs b ON b.tenant_id = f.tenant_id AND b.sha256 = f.sha256;
+LEFT JOIN skill_versions v ON v.tenant_id = $tenant AND v.skill_id = s.id AND v.number = s.published_version
+LEFT JOIN skill_version_files f ON f.tenant_id = $tenant AND f.version_id = v.id AND f.path = $2
+LEFT JOIN blobs b ON b.tenant_id = $tenant AND b.sha256 = f.sha256;
