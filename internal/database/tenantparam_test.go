@@ -52,11 +52,7 @@ func TestTenantParamRewrite(t *testing.T) {
 func TestTenantParamBindsScope(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	db, err := database.Open(ctx, w.env.AppURL, database.Options{MaxConns: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := w.pool(t, database.Options{MaxConns: 1})
 	twelve := make([]any, 12)
 	var cols []string
 	for i := range twelve {
