@@ -497,3 +497,140 @@ func checkTenantRouting(sql string, tables map[string]string) ([]string, int) {
 	}
 	return problems, len(reads)
 }
+
+// TestStatementsAreCitusSafe walks every statement for the forms Citus
+// refuses or mishandles on distributed tables (issue 12, point 5), each of
+// which has a form that is as right on plain PostgreSQL: an INSERT … SELECT
+// without RETURNING or ON CONFLICT (Citus inserts with COPY, which
+// row-level security refuses); a time or volatile function inside ON
+// CONFLICT DO UPDATE, or inside CASE, coalesce or any other call in an
+// UPDATE's SET (pass the time from Go); a volatile function anywhere in an
+// UPDATE's SET; a sub-select of zero columns (write SELECT 1).
+func TestStatementsAreCitusSafe(t *testing.T) {
+	stmts := store.Statements()
+	names := make([]string, 0, len(stmts))
+	for name := range stmts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		for _, p := range citusProblems(stmts[name]) {
+			t.Errorf("%s: %s", name, p)
+		}
+	}
+}
+
+// TestCitusSafeCheckFails proves the check can fail.
+func TestCitusSafeCheckFails(t *testing.T) {
+	for _, c := range []struct{ sql, want string }{
+		{"INSERT INTO usage_events (tenant_id, event) SELECT $tenant::uuid, e FROM unnest($1::text[]) e", "RETURNING"},
+		{"INSERT INTO ratings (tenant_id, stars) VALUES ($tenant, $1) ON CONFLICT (tenant_id) DO UPDATE SET updated_at = now()", "now"},
+		{"INSERT INTO ratings (tenant_id, stars) VALUES ($tenant, $1) ON CONFLICT (tenant_id) DO UPDATE SET stars = 1 WHERE ratings.updated_at < now()", "now"},
+		{"UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE tenant_id = $tenant", "now"},
+		{"UPDATE skills SET published_at = CASE WHEN $1 THEN now() ELSE published_at END WHERE tenant_id = $tenant", "now"},
+		{"UPDATE skills SET title = md5(random()::text) WHERE tenant_id = $tenant", "random"},
+		{"SELECT count(*) FROM (SELECT FROM skills WHERE tenant_id = $tenant LIMIT 5) x", "zero columns"},
+		{"SELECT 1 WHERE EXISTS (SELECT FROM skills WHERE tenant_id = $tenant)", "zero columns"},
+	} {
+		problems := citusProblems(c.sql)
+		if !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, c.want) }) {
+			t.Errorf("%s\n  problems %q, want one naming %q", c.sql, problems, c.want)
+		}
+	}
+	for _, sql := range []string{
+		"INSERT INTO usage_events (tenant_id, event) SELECT $tenant::uuid, e FROM unnest($1::text[]) e RETURNING id",
+		"INSERT INTO blobs (tenant_id, sha256) SELECT $tenant::uuid, s FROM unnest($1::text[]) s ON CONFLICT (tenant_id, sha256) DO NOTHING",
+		"UPDATE skill_embeddings SET next_attempt_at = now() + make_interval(secs => least(3600, attempts)), updated_at = now() WHERE tenant_id = $tenant",
+		"INSERT INTO ratings (tenant_id, stars) VALUES ($tenant, $1) ON CONFLICT (tenant_id) DO UPDATE SET updated_at = $2",
+		"SELECT 1 FROM skills WHERE tenant_id = $tenant AND created_at < now() FOR UPDATE",
+	} {
+		if problems := citusProblems(sql); len(problems) > 0 {
+			t.Errorf("%s\n  is safe, but the check says %q", sql, problems)
+		}
+	}
+}
+
+// Functions Citus will not run on a shard inside the forms above: the time
+// functions (stable, but Citus evaluates them only where they stand alone)
+// and the volatile ones.
+var (
+	timeFuncs = map[string]bool{"now": true, "current_timestamp": true, "statement_timestamp": true,
+		"transaction_timestamp": true, "localtimestamp": true, "current_date": true, "current_time": true, "localtime": true}
+	volatileFuncs = map[string]bool{"random": true, "gen_random_uuid": true, "clock_timestamp": true, "timeofday": true,
+		"nextval": true, "setseed": true}
+)
+
+// citusProblems returns the Citus-unsafe forms of one statement.
+func citusProblems(sql string) []string {
+	var problems []string
+	var walk func(n node)
+	walk = func(n node) {
+		own, subs := flatten(n)
+		for _, arm := range arms(own) {
+			problems = append(problems, armCitusProblems(arm)...)
+		}
+		for _, s := range subs {
+			if len(s.kids) > 1 && s.kids[0].tok == "select" && s.kids[1].tok == "from" {
+				problems = append(problems, "a sub-select of zero columns (SELECT FROM …); write SELECT 1 FROM …")
+			}
+			walk(s)
+		}
+	}
+	walk(parse(tokenize(sql)))
+	return problems
+}
+
+func armCitusProblems(arm []item) []string {
+	var problems []string
+	at := func(i int) string {
+		if i < 0 || i >= len(arm) {
+			return ""
+		}
+		return arm[i].tok
+	}
+	top := func(words ...string) int {
+		for i, it := range arm {
+			if it.depth == 0 && slices.Contains(words, it.tok) {
+				return i
+			}
+		}
+		return -1
+	}
+	if top("insert") >= 0 && top("select") >= 0 && top("returning") < 0 && top("conflict") < 0 {
+		problems = append(problems, "INSERT … SELECT without RETURNING or ON CONFLICT: Citus would insert with COPY, which row-level security refuses")
+	}
+	for i, it := range arm {
+		if it.depth != 0 {
+			continue
+		}
+		switch {
+		case it.tok == "do" && at(i+1) == "update":
+			// ON CONFLICT DO UPDATE SET … [WHERE …]
+			for k := i + 2; k < len(arm) && !(arm[k].depth == 0 && arm[k].tok == "returning"); k++ {
+				if timeFuncs[arm[k].tok] || volatileFuncs[arm[k].tok] {
+					problems = append(problems, fmt.Sprintf("%s() in ON CONFLICT DO UPDATE; pass the value from Go", arm[k].tok))
+				}
+			}
+		case it.tok == "set" && top("update") >= 0 && top("update") < i && top("do") < 0:
+			// UPDATE … SET … until FROM, WHERE or RETURNING.
+			cases := 0
+			for k := i + 1; k < len(arm); k++ {
+				w, d := arm[k].tok, arm[k].depth
+				if d == 0 && (w == "from" || w == "where" || w == "returning") {
+					break
+				}
+				switch {
+				case w == "case":
+					cases++
+				case w == "end" && cases > 0:
+					cases--
+				case volatileFuncs[w]:
+					problems = append(problems, fmt.Sprintf("%s() in an UPDATE's SET; pass the value from Go", w))
+				case timeFuncs[w] && (cases > 0 || d > 0):
+					problems = append(problems, fmt.Sprintf("%s() inside CASE or a call in an UPDATE's SET; pass the time from Go", w))
+				}
+			}
+		}
+	}
+	return problems
+}
