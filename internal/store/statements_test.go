@@ -244,7 +244,7 @@ var conjunctEnd = map[string]bool{"and": true, "where": true, "join": true, "lef
 // armFacts is what one arm of a query says about tenant routing.
 type armFacts struct {
 	refs       []ref
-	unanchored []string // problems of the arm itself
+	problems   []string // of the arm itself
 	direct     []string // qualified aliases compared with $tenant
 	bare       []string // unqualified columns compared with $tenant
 	edges      [][2]string
@@ -265,11 +265,11 @@ func readArm(arm []item, tables map[string]string) armFacts {
 			prev := tok(i - 1)
 			if !slices.Contains([]string{"from", "join", "update", "into", "using", ","}, prev) ||
 				prev == "update" && slices.Contains([]string{"for", "do", "key"}, tok(i-2)) {
-				f.unanchored = append(f.unanchored, fmt.Sprintf("mentions %s where the check cannot tell how it is used", w))
+				f.problems = append(f.problems, fmt.Sprintf("mentions %s where the check cannot tell how it is used", w))
 				continue
 			}
 			if prev == "," && !commaFrom(arm, i) {
-				f.unanchored = append(f.unanchored, fmt.Sprintf("mentions %s after a comma outside a FROM list", w))
+				f.problems = append(f.problems, fmt.Sprintf("mentions %s after a comma outside a FROM list", w))
 				continue
 			}
 			r := ref{table: w, alias: w, insert: prev == "into"}
@@ -283,7 +283,7 @@ func readArm(arm []item, tables map[string]string) armFacts {
 			f.refs = append(f.refs, r)
 			if r.insert {
 				if p := insertValue(arm, i); p != "" {
-					f.unanchored = append(f.unanchored, fmt.Sprintf("inserts into %s %s", w, p))
+					f.problems = append(f.problems, fmt.Sprintf("inserts into %s %s", w, p))
 				}
 			}
 			continue
@@ -430,7 +430,7 @@ func checkTenantRouting(sql string, tables map[string]string) ([]string, int) {
 		own, subs := flatten(n)
 		for _, arm := range arms(own) {
 			f := readArm(arm, tables)
-			problems = append(problems, f.unanchored...)
+			problems = append(problems, f.problems...)
 			edges = append(edges, f.edges...)
 			for _, d := range f.direct {
 				anchored[d] = true
