@@ -243,11 +243,11 @@ var conjunctEnd = map[string]bool{"and": true, "where": true, "join": true, "lef
 
 // armFacts is what one arm of a query says about tenant routing.
 type armFacts struct {
-	refs       []ref
-	problems   []string // of the arm itself
-	direct     []string // qualified aliases compared with $tenant
-	bare       []string // unqualified columns compared with $tenant
-	edges      [][2]string
+	refs     []ref
+	problems []string // of the arm itself
+	direct   []string // qualified aliases compared with $tenant
+	bare     []string // unqualified columns compared with $tenant
+	edges    [][2]string
 }
 
 // readArm finds the table references and the tenant conjuncts of an arm.
