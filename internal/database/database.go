@@ -146,6 +146,7 @@ func (db *DB) Stats() PoolStats {
 }
 
 // Q runs statements inside a scope. It is the only handle on tenant data.
+// A statement names the scope's tenant as $tenant (TenantParam); Q binds it.
 type Q interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)

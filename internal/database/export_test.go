@@ -21,3 +21,9 @@ func (db *DB) SettingForTest(ctx context.Context, name string) (*string, error) 
 // LOCAL inside a transaction block for reads too), which plain PostgreSQL
 // runs the same way, so the mode's mechanics are tested on every run.
 func (db *DB) CitusModeForTest() { db.citus = true }
+
+// BindTenantForTest exposes the $tenant rewrite.
+func BindTenantForTest(sql string) (string, bool) {
+	b := bindTenant(sql)
+	return b.sql, b.binds
+}

@@ -106,6 +106,18 @@ func tenantTables() []schema.Table {
 	return out
 }
 
+// pool opens a pool of the app role on the world's database, closed when
+// the test ends.
+func (w *world) pool(t *testing.T, opt database.Options) *database.DB {
+	t.Helper()
+	db, err := database.Open(context.Background(), w.env.AppURL, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return db
+}
+
 func TestSeedCoversEveryTable(t *testing.T) {
 	for _, tb := range tenantTables() {
 		found := false
@@ -404,11 +416,7 @@ func count(t *testing.T, db *database.DB, s database.Scope, table string) int {
 func TestPoolReuse(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	db, err := database.Open(ctx, w.env.AppURL, database.Options{MaxConns: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := w.pool(t, database.Options{MaxConns: 1})
 	for i := range 20 {
 		tenant := w.a.ID
 		if i%2 == 1 {
@@ -454,7 +462,7 @@ func TestPoolReuse(t *testing.T) {
 		}
 	}
 	// A failed write leaves nothing behind either.
-	err = db.Write(ctx, database.Scope{TenantID: w.a.ID}, func(q database.Q) error {
+	err := db.Write(ctx, database.Scope{TenantID: w.a.ID}, func(q database.Q) error {
 		if _, err := q.Exec(ctx, "INSERT INTO users (tenant_id, email) VALUES ($1, 'x@example.com')", w.a.ID); err != nil {
 			return err
 		}
@@ -486,11 +494,7 @@ func TestScopeRefusesNoTenant(t *testing.T) {
 func TestCitusModeScope(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	db, err := database.Open(ctx, w.env.AppURL, database.Options{MaxConns: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := w.pool(t, database.Options{MaxConns: 1})
 	if onCitus := dbtest.CitusNodes() != nil; db.Citus() != onCitus {
 		t.Fatalf("Citus detected: %t, want %t", db.Citus(), onCitus)
 	}

@@ -126,7 +126,9 @@ func rollback(conn *pgxpool.Conn) {
 }
 
 // scopedQ sends the scope setting ahead of a statement in one batch: before
-// every statement in Read, before the first in Write (with BEGIN).
+// every statement in Read, before the first in Write (with BEGIN). It binds
+// the scope's tenant to every $tenant token (tenantparam.go), on every path,
+// so a statement names the tenant without ever being given it.
 type scopedQ struct {
 	db            *DB
 	conn          *pgxpool.Conn
@@ -181,6 +183,7 @@ func (q *scopedQ) send(ctx context.Context, sql string, args []any) (pgx.BatchRe
 
 func (q *scopedQ) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	q.closeOpen()
+	sql, args = q.scope.withTenant(sql, args)
 	if !q.needsBatch() {
 		return q.conn.Exec(ctx, sql, args...)
 	}
@@ -197,6 +200,7 @@ func (q *scopedQ) Exec(ctx context.Context, sql string, args ...any) (pgconn.Com
 
 func (q *scopedQ) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	q.closeOpen()
+	sql, args = q.scope.withTenant(sql, args)
 	if !q.needsBatch() {
 		return q.conn.Query(ctx, sql, args...)
 	}

@@ -630,7 +630,8 @@ func (s *Service) Similar(ctx context.Context, a Actor, name string, limit int) 
 	}
 	var body string
 	err = s.db.Read(ctx, a.scope(), func(q database.Q) error {
-		return q.QueryRow(ctx, "SELECT body FROM skills WHERE id = $1", sk.ID).Scan(&body)
+		body, err = store.SkillBody(ctx, q, sk.ID)
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -58,7 +58,7 @@ func KeyByID(ctx context.Context, q database.Q, id uuid.UUID) (APIKey, error) {
 }
 
 func RevokeKey(ctx context.Context, q database.Q, id uuid.UUID) (APIKey, error) {
-	return scanKey(q.QueryRow(ctx, qKeyRevoke, id))
+	return scanKey(q.QueryRow(ctx, qKeyRevoke, id, time.Now()))
 }
 
 func TouchKey(ctx context.Context, q database.Q, id uuid.UUID) error {

@@ -79,7 +79,7 @@ func scanOAuthClient(r pgx.Row) (OAuthClient, error) {
 // UpsertOAuthClient stores a client, or refreshes a stored one of the same
 // kind; a client id of the other kind is ErrNotFound (never replaced).
 func UpsertOAuthClient(ctx context.Context, q database.Q, clientID, kind, name string, redirects []string) (OAuthClient, error) {
-	return scanOAuthClient(q.QueryRow(ctx, qOAuthClientUpsert, clientID, kind, name, redirects))
+	return scanOAuthClient(q.QueryRow(ctx, qOAuthClientUpsert, clientID, kind, name, redirects, time.Now()))
 }
 
 func OAuthClientByClientID(ctx context.Context, q database.Q, clientID string) (OAuthClient, error) {
@@ -127,7 +127,7 @@ func InsertOAuthGrant(ctx context.Context, q database.Q, client, user uuid.UUID,
 // given is kept.
 func RevokeOAuthGrant(ctx context.Context, q database.Q, id uuid.UUID, reason string) error {
 	var at time.Time
-	return notFound(q.QueryRow(ctx, qOAuthGrantRevoke, id, reason).Scan(&at))
+	return notFound(q.QueryRow(ctx, qOAuthGrantRevoke, id, reason, time.Now()).Scan(&at))
 }
 
 func TouchOAuthGrant(ctx context.Context, q database.Q, id uuid.UUID) error {

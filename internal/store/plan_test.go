@@ -134,11 +134,14 @@ func explain(t *testing.T, db *database.DB, s database.Scope, generic bool) plan
 		if _, err := q.Exec(ctx, "SET LOCAL plan_cache_mode = force_generic_plan"); err != nil {
 			return err
 		}
-		if _, err := q.Exec(ctx, "PREPARE plan_test_list AS "+stmt); err != nil {
+		// PREPARE takes no bind parameters, so the tenant is the third
+		// parameter of the prepared statement, as the scope would bind it.
+		prepared := strings.ReplaceAll(stmt, database.TenantParam, "$3")
+		if _, err := q.Exec(ctx, "PREPARE plan_test_list AS "+prepared); err != nil {
 			return err
 		}
 		defer q.Exec(ctx, "DEALLOCATE plan_test_list")
-		return q.QueryRow(ctx, "EXPLAIN (FORMAT JSON) EXECUTE plan_test_list(0, 30)").Scan(&out)
+		return q.QueryRow(ctx, fmt.Sprintf("EXPLAIN (FORMAT JSON) EXECUTE plan_test_list(0, 30, '%s')", s.TenantID)).Scan(&out)
 	})
 	if err != nil {
 		t.Fatalf("explain: %v", err)

@@ -28,7 +28,7 @@ var (
 
 func UpsertRating(ctx context.Context, q database.Q, skill, user uuid.UUID, stars int, comment string) (Rating, error) {
 	var r Rating
-	err := q.QueryRow(ctx, qRatingUpsert, skill, user, stars, comment).Scan(&r.ID, &r.UserID, &r.Stars, &r.Comment, &r.CreatedAt, &r.UpdatedAt)
+	err := q.QueryRow(ctx, qRatingUpsert, skill, user, stars, comment, time.Now()).Scan(&r.ID, &r.UserID, &r.Stars, &r.Comment, &r.CreatedAt, &r.UpdatedAt)
 	return r, err
 }
 

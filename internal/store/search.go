@@ -25,6 +25,7 @@ var (
 	qEmbeddingState     = query("EmbeddingState")
 	qEmbeddingAllSkills = query("EmbeddingAllSkills")
 	qEmbeddingCounts    = query("EmbeddingCounts")
+	qSkillBody          = query("SkillBody")
 )
 
 // SearchFilter narrows a search.
@@ -125,7 +126,7 @@ func SearchSnippets(ctx context.Context, q database.Q, ids []uuid.UUID, text str
 // EnqueueEmbedding marks a skill for embedding unless its vector is
 // current (same model, same input) and force is false.
 func EnqueueEmbedding(ctx context.Context, q database.Q, skill uuid.UUID, model, inputHash string, force bool) error {
-	_, err := q.Exec(ctx, qEmbeddingEnqueue, skill, model, inputHash, force)
+	_, err := q.Exec(ctx, qEmbeddingEnqueue, skill, model, inputHash, force, time.Now())
 	return err
 }
 
@@ -207,6 +208,14 @@ func AllSkillTexts(ctx context.Context, q database.Q) ([]EmbedJob, error) {
 		var j EmbedJob
 		return j, r.Scan(&j.SkillID, &j.Name, &j.Title, &j.Description, &j.Body)
 	})
+}
+
+// SkillBody returns the body of a skill found visible before; it checks
+// no visibility itself.
+func SkillBody(ctx context.Context, q database.Q, id uuid.UUID) (string, error) {
+	var body string
+	err := q.QueryRow(ctx, qSkillBody, id).Scan(&body)
+	return body, err
 }
 
 // EmbeddingCounts counts the tenant's embeddings by state.

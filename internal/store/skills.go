@@ -171,7 +171,7 @@ func SetSkillContent(ctx context.Context, q database.Q, id uuid.UUID, title, des
 // SetSkillStatus changes the status; "published" also publishes the
 // latest version.
 func SetSkillStatus(ctx context.Context, q database.Q, id uuid.UUID, status string) error {
-	_, err := q.Exec(ctx, qSkillPublish, id, status)
+	_, err := q.Exec(ctx, qSkillPublish, id, status, time.Now())
 	return err
 }
 
@@ -235,6 +235,6 @@ func SubmitForReview(ctx context.Context, q database.Q, id uuid.UUID) error {
 // DecideSkillReview publishes the pending version (approve) or drops it;
 // false when nothing was pending.
 func DecideSkillReview(ctx context.Context, q database.Q, id uuid.UUID, approve bool) (bool, error) {
-	tag, err := q.Exec(ctx, qSkillDecideReview, id, approve)
+	tag, err := q.Exec(ctx, qSkillDecideReview, id, approve, time.Now())
 	return tag.RowsAffected() == 1, err
 }

@@ -1,7 +1,10 @@
 // Package store holds the SQL of every tenant table, one file per entity,
 // with the statements themselves in sql/*.sql. Every function takes a
 // database.Q, so it runs inside a tenant scope and row-level security
-// applies; nothing here can reach the pool.
+// applies; nothing here can reach the pool. Every statement also names the
+// scope's tenant as $tenant (which the scope binds) on every tenant table
+// it reads or writes, so that a database distributed by tenant_id (Citus)
+// sends it to one shard group; TestEveryStatementNamesTheTenant checks it.
 package store
 
 import (

@@ -175,13 +175,18 @@ func TestCSRFRefused(t *testing.T) {
 		return len(ks)
 	}
 	before := keys()
+	// A token that differs from the real one (which may itself start with 0).
+	wrong := "0" + tok[1:]
+	if wrong == tok {
+		wrong = "1" + tok[1:]
+	}
 	for _, c := range []struct {
 		name   string
 		form   url.Values
 		header []string
 	}{
 		{"no token", url.Values{"name": {"x"}}, nil},
-		{"wrong token", url.Values{"name": {"x"}, "csrf": {"0" + tok[1:]}}, nil},
+		{"wrong token", url.Values{"name": {"x"}, "csrf": {wrong}}, nil},
 		{"another site", url.Values{"name": {"x"}, "csrf": {tok}}, []string{"Origin", "https://evil.example"}},
 	} {
 		if p := b.do("POST", "/me/keys", c.form, c.header...); p.Status != http.StatusForbidden || !strings.Contains(p.Body, "Request refused") {

@@ -10,7 +10,7 @@
 -- long bodies, and semantic ranking does the finer work in hybrid mode.
 --
 -- Two ways to find the matches, one chosen per execution by the tenant's
--- size (the planner cannot: the tenant is a setting, not a parameter):
+-- size (the planner cannot: a generic plan does not know the tenant):
 -- a small tenant's rows are read and tested one by one (ts_match_vq is the
 -- @@ operator's function, which no index serves), so its cost follows its
 -- own few hundred rows; a larger tenant uses the (tenant_id, search) GIN
@@ -21,20 +21,20 @@ WITH q AS MATERIALIZED (
     SELECT CASE WHEN $1 ~* '["]|(^|\s)-|\sor\s' THEN websearch_to_tsquery('english', $1)
                 ELSE replace(plainto_tsquery('english', $1)::text, ' & ', ' | ')::tsquery END AS query),
 small AS MATERIALIZED (
-    SELECT count(*) < 2000 AS yes FROM (SELECT FROM skills LIMIT 2000) x),
+    SELECT count(*) < 2000 AS yes FROM (SELECT 1 FROM skills WHERE tenant_id = $tenant LIMIT 2000) x),
 matches AS (
     SELECT id, name, search, author_id, visibility, status, category, tags FROM skills
-    WHERE (SELECT yes FROM small) AND ts_match_vq(search, (SELECT query FROM q))
+    WHERE tenant_id = $tenant AND (SELECT yes FROM small) AND ts_match_vq(search, (SELECT query FROM q))
     UNION ALL
     SELECT id, name, search, author_id, visibility, status, category, tags FROM skills
-    WHERE NOT (SELECT yes FROM small) AND search @@ (SELECT query FROM q))
+    WHERE tenant_id = $tenant AND NOT (SELECT yes FROM small) AND search @@ (SELECT query FROM q))
 SELECT s.id, ts_rank(s.search, (SELECT query FROM q), 32) AS rank
 FROM matches s
 WHERE skill_visible(s.author_id, s.visibility, s.status)
   AND ($2::text = '' OR s.category = $2)
   AND ($3::text = '' OR s.tags @> ARRAY[$3])
   AND ($4::text = '' OR s.status = $4)
-  AND ($5::text = '' OR s.author_id = (SELECT id FROM users WHERE email = $5))
+  AND ($5::text = '' OR s.author_id = (SELECT id FROM users WHERE tenant_id = $tenant AND email = $5))
 ORDER BY rank DESC, s.name
 LIMIT $6;
 
@@ -48,14 +48,16 @@ LIMIT $6;
 -- their skills through the author index (1.1 ms alone, 2.4 ms among 1,000
 -- tenants for 40 ids of a 1,000-skill tenant; BENCHMARKS.md).
 SELECT s.id, s.name, s.title, s.description, s.category, s.tags, s.status, s.visibility,
-       s.author_id, (SELECT u.email FROM users u WHERE u.id = s.author_id), s.latest_version, s.published_version,
-       (SELECT f.name FROM skills f WHERE f.id = s.fork_of_id), s.fork_of_digest,
+       s.author_id, (SELECT u.email FROM users u WHERE u.tenant_id = s.tenant_id AND u.id = s.author_id),
+       s.latest_version, s.published_version,
+       (SELECT f.name FROM skills f WHERE f.tenant_id = s.tenant_id AND f.id = s.fork_of_id), s.fork_of_digest,
        s.rating_count, s.rating_sum, s.install_count, s.download_count, s.view_count, s.invoke_count,
        s.created_at, s.updated_at, s.published_at, s.pending_version,
        coalesce((SELECT v.digest FROM skill_versions v
-                 WHERE v.skill_id = s.id AND v.number = coalesce(s.published_version, s.latest_version)), '')
+                 WHERE v.tenant_id = s.tenant_id AND v.skill_id = s.id
+                   AND v.number = coalesce(s.published_version, s.latest_version)), '')
 FROM skills s
-WHERE s.id = ANY($1)
+WHERE s.tenant_id = $tenant AND s.id = ANY($1)
   AND skill_visible(s.author_id, s.visibility, s.status);
 
 -- name: SearchAllowed
@@ -65,12 +67,12 @@ WHERE s.id = ANY($1)
 -- Ids only: SearchHits reads the rows of the page.
 SELECT s.id
 FROM skills s
-WHERE s.id = ANY($1)
+WHERE s.tenant_id = $tenant AND s.id = ANY($1)
   AND skill_visible(s.author_id, s.visibility, s.status)
   AND ($2::text = '' OR s.category = $2)
   AND ($3::text = '' OR s.tags @> ARRAY[$3])
   AND ($4::text = '' OR s.status = $4)
-  AND ($5::text = '' OR s.author_id = (SELECT id FROM users WHERE email = $5));
+  AND ($5::text = '' OR s.author_id = (SELECT id FROM users WHERE tenant_id = $tenant AND email = $5));
 
 -- name: SearchSnippets
 -- Highlighted snippets for the skills of the page returned (ts_headline is
@@ -79,49 +81,54 @@ SELECT s.id, ts_headline('english', s.description || ' ' || left(s.body, 4000),
                          replace(plainto_tsquery('english', $2)::text, ' & ', ' | ')::tsquery,
                          'MaxFragments=2, MaxWords=18, MinWords=6, StartSel=<mark>, StopSel=</mark>')
 FROM skills s
-WHERE s.id = ANY($1) AND skill_visible(s.author_id, s.visibility, s.status);
+WHERE s.tenant_id = $tenant AND s.id = ANY($1) AND skill_visible(s.author_id, s.visibility, s.status);
 
 -- name: EmbeddingEnqueue
 -- Marks a skill for (re-)embedding when its text or the model changed,
--- or always when $4 (a reindex).
+-- or always when $4 (a reindex). $5 is the time, from Go: Citus refuses
+-- now() in ON CONFLICT DO UPDATE.
 INSERT INTO skill_embeddings (tenant_id, skill_id, model, input_hash, state)
-VALUES (current_setting('app.current_tenant_id')::uuid, $1, $2, $3, 'pending')
+VALUES ($tenant, $1, $2, $3, 'pending')
 ON CONFLICT (tenant_id, skill_id) DO UPDATE
 SET model = excluded.model, input_hash = excluded.input_hash, state = 'pending', attempts = 0,
-    last_error = '', next_attempt_at = now(), updated_at = now()
+    last_error = '', next_attempt_at = $5, updated_at = $5
 WHERE $4 OR skill_embeddings.input_hash <> excluded.input_hash OR skill_embeddings.model <> excluded.model;
 
 -- name: EmbeddingDue
 SELECT e.skill_id, s.name, s.title, s.description, s.body, e.input_hash, e.attempts
-FROM skill_embeddings e JOIN skills s ON s.id = e.skill_id
-WHERE e.state <> 'ready' AND e.next_attempt_at <= now()
+FROM skill_embeddings e JOIN skills s ON s.tenant_id = e.tenant_id AND s.id = e.skill_id
+WHERE e.tenant_id = $tenant AND e.state <> 'ready' AND e.next_attempt_at <= now()
 ORDER BY e.next_attempt_at LIMIT $1;
 
 -- name: EmbeddingStore
 UPDATE skill_embeddings SET state = 'ready', model = $2, dimensions = $3, vector = $4, last_error = '', updated_at = now()
-WHERE skill_id = $1 AND input_hash = $5;
+WHERE tenant_id = $tenant AND skill_id = $1 AND input_hash = $5;
 
 -- name: EmbeddingFail
 UPDATE skill_embeddings SET state = 'failed', attempts = attempts + 1, last_error = left($2, 1000),
        next_attempt_at = now() + make_interval(secs => least(3600, power(2, attempts + 1))), updated_at = now()
-WHERE skill_id = $1 AND input_hash = $3;
+WHERE tenant_id = $tenant AND skill_id = $1 AND input_hash = $3;
 
 -- name: EmbeddingStamp
 -- Moves whenever a ready vector is added or replaced, so every server
 -- process can tell that its cached vectors are stale; one index probe
 -- (skill_embeddings_ready). A removed vector does not move it: its skill
 -- is gone, so searches drop it anyway, and caches reload every 30 s.
-SELECT coalesce(max(updated_at), 'epoch'::timestamptz) FROM skill_embeddings WHERE state = 'ready';
+SELECT coalesce(max(updated_at), 'epoch'::timestamptz) FROM skill_embeddings WHERE tenant_id = $tenant AND state = 'ready';
 
 -- name: EmbeddingVectors
 SELECT skill_id, vector FROM skill_embeddings
-WHERE state = 'ready' AND model = $1 AND vector IS NOT NULL;
+WHERE tenant_id = $tenant AND state = 'ready' AND model = $1 AND vector IS NOT NULL;
 
 -- name: EmbeddingState
-SELECT state, model, attempts, last_error, updated_at FROM skill_embeddings WHERE skill_id = $1;
+SELECT state, model, attempts, last_error, updated_at FROM skill_embeddings WHERE tenant_id = $tenant AND skill_id = $1;
 
 -- name: EmbeddingAllSkills
-SELECT id, name, title, description, body FROM skills ORDER BY id;
+SELECT id, name, title, description, body FROM skills WHERE tenant_id = $tenant ORDER BY id;
+
+-- name: SkillBody
+-- The body of a skill the caller has already found visible.
+SELECT body FROM skills WHERE tenant_id = $tenant AND id = $1;
 
 -- name: EmbeddingCounts
-SELECT state, count(*) FROM skill_embeddings GROUP BY state;
+SELECT state, count(*) FROM skill_embeddings WHERE tenant_id = $tenant GROUP BY state;

@@ -1,6 +1,6 @@
 -- name: SkillInsert
 INSERT INTO skills (tenant_id, name, title, description, body, category, tags, visibility, author_id, fork_of_id, fork_of_digest)
-VALUES (current_setting('app.current_tenant_id')::uuid, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+VALUES ($tenant, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 RETURNING id;
 
 -- name: SkillByName
@@ -13,10 +13,10 @@ SELECT s.id, s.name, s.title, s.description, s.category, s.tags, s.status, s.vis
 FROM skills s
 JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.author_id
 LEFT JOIN skills fs ON fs.tenant_id = s.tenant_id AND fs.id = s.fork_of_id
-WHERE s.name = $1 AND skill_visible(s.author_id, s.visibility, s.status);
+WHERE s.tenant_id = $tenant AND s.name = $1 AND skill_visible(s.author_id, s.visibility, s.status);
 
 -- name: SkillLock
-SELECT id FROM skills WHERE name = $1 AND skill_visible(author_id, visibility, status) FOR UPDATE;
+SELECT id FROM skills WHERE tenant_id = $tenant AND name = $1 AND skill_visible(author_id, visibility, status) FOR UPDATE;
 
 -- name: SkillList
 -- A page of visible skills. The placeholders are filled in skills.go with
@@ -33,7 +33,7 @@ SELECT s.id, s.name, s.title, s.description, s.category, s.tags, s.status, s.vis
 FROM skills s
 JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.author_id
 LEFT JOIN skills fs ON fs.tenant_id = s.tenant_id AND fs.id = s.fork_of_id
-WHERE skill_visible(s.author_id, s.visibility, s.status) {filters}
+WHERE s.tenant_id = $tenant AND skill_visible(s.author_id, s.visibility, s.status) {filters}
 ORDER BY {order}
 OFFSET $1 LIMIT $2;
 
@@ -47,55 +47,57 @@ OFFSET $1 LIMIT $2;
 
 -- name: SkillUpdateMeta
 UPDATE skills SET title = $2, category = $3, tags = $4, visibility = $5, status = $6, updated_at = now()
-WHERE id = $1;
+WHERE tenant_id = $tenant AND id = $1;
 
 -- name: SkillSetContent
 -- A new version's frontmatter becomes the skill's searchable text.
 UPDATE skills SET title = $2, description = $3, body = $4, latest_version = $5, updated_at = now()
-WHERE id = $1;
+WHERE tenant_id = $tenant AND id = $1;
 
 -- name: SkillPublish
+-- $3 is the time, from Go: Citus refuses now() inside CASE in an UPDATE.
 UPDATE skills SET status = $2, published_version = CASE WHEN $2 = 'published' THEN latest_version ELSE published_version END,
-       published_at = CASE WHEN $2 = 'published' THEN now() ELSE published_at END, updated_at = now()
-WHERE id = $1;
+       published_at = CASE WHEN $2 = 'published' THEN $3 ELSE published_at END, updated_at = $3
+WHERE tenant_id = $tenant AND id = $1;
 
 -- name: SkillDelete
 -- Forks keep their content and lose the link (migration 00011: no
 -- ON DELETE SET NULL, which Citus refuses); the foreign key is checked at
 -- the end of the statement, after the unlinking.
-WITH unlinked AS (UPDATE skills SET fork_of_id = NULL WHERE fork_of_id = $1)
-DELETE FROM skills WHERE id = $1;
+WITH unlinked AS (UPDATE skills SET fork_of_id = NULL WHERE tenant_id = $tenant AND fork_of_id = $1)
+DELETE FROM skills WHERE tenant_id = $tenant AND id = $1;
 
 -- name: SkillRecountRatings
 UPDATE skills SET rating_count = r.n, rating_sum = r.total
-FROM (SELECT count(*) AS n, coalesce(sum(stars), 0) AS total FROM ratings WHERE skill_id = $1) r
-WHERE id = $1
+FROM (SELECT count(*) AS n, coalesce(sum(stars), 0) AS total FROM ratings WHERE tenant_id = $tenant AND skill_id = $1) r
+WHERE tenant_id = $tenant AND id = $1
 RETURNING rating_count, rating_sum;
 
 -- name: SkillIDsByName
 -- Resolves names to ids for a usage batch, locking the rows in id order
 -- so concurrent batches cannot deadlock on the counters.
 SELECT id, name, latest_version FROM skills
-WHERE name = ANY($1) AND skill_visible(author_id, visibility, status)
+WHERE tenant_id = $tenant AND name = ANY($1) AND skill_visible(author_id, visibility, status)
 ORDER BY id FOR UPDATE;
 
 -- name: SkillAddCounts
 UPDATE skills s SET install_count = s.install_count + c.installs, download_count = s.download_count + c.downloads,
        view_count = s.view_count + c.views, invoke_count = s.invoke_count + c.invokes
 FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS c(id, installs, downloads, views, invokes)
-WHERE s.id = c.id;
+WHERE s.tenant_id = $tenant AND s.id = c.id;
 
 -- name: SkillSubmitForReview
 -- A skill never published waits as in_review; a published one stays
 -- published while its latest version waits.
 UPDATE skills SET pending_version = latest_version,
        status = CASE WHEN published_version IS NULL THEN 'in_review' ELSE status END, updated_at = now()
-WHERE id = $1;
+WHERE tenant_id = $tenant AND id = $1;
 
 -- name: SkillDecideReview
+-- $3 is the time, from Go: Citus refuses now() inside CASE in an UPDATE.
 UPDATE skills SET
     status = CASE WHEN $2 THEN 'published' WHEN published_version IS NULL THEN 'draft' ELSE status END,
     published_version = CASE WHEN $2 THEN pending_version ELSE published_version END,
-    published_at = CASE WHEN $2 THEN now() ELSE published_at END,
-    pending_version = NULL, updated_at = now()
-WHERE id = $1 AND pending_version IS NOT NULL;
+    published_at = CASE WHEN $2 THEN $3 ELSE published_at END,
+    pending_version = NULL, updated_at = $3
+WHERE tenant_id = $tenant AND id = $1 AND pending_version IS NOT NULL;
