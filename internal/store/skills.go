@@ -65,6 +65,7 @@ var (
 	qSkillByName         = query("SkillByName")
 	qSkillLock           = query("SkillLock")
 	qSkillUpdateMeta     = query("SkillUpdateMeta")
+	qSkillUnlinkForks    = query("SkillUnlinkForks")
 	qSkillSetContent     = query("SkillSetContent")
 	qSkillPublish        = query("SkillPublish")
 	qSkillDelete         = query("SkillDelete")
@@ -175,7 +176,12 @@ func SetSkillStatus(ctx context.Context, q database.Q, id uuid.UUID, status stri
 	return err
 }
 
+// DeleteSkill deletes a skill, first unlinking its forks; q must be a
+// transaction (database.Write).
 func DeleteSkill(ctx context.Context, q database.Q, id uuid.UUID) error {
+	if _, err := q.Exec(ctx, qSkillUnlinkForks, id); err != nil {
+		return err
+	}
 	_, err := q.Exec(ctx, qSkillDelete, id)
 	return err
 }

@@ -60,11 +60,12 @@ UPDATE skills SET status = $2, published_version = CASE WHEN $2 = 'published' TH
        published_at = CASE WHEN $2 = 'published' THEN $3 ELSE published_at END, updated_at = $3
 WHERE tenant_id = $tenant AND id = $1;
 
+-- name: SkillUnlinkForks
+-- Forks keep their content and lose the link when their source goes
+-- (migration 00011: no ON DELETE SET NULL, which Citus refuses).
+UPDATE skills SET fork_of_id = NULL WHERE tenant_id = $tenant AND fork_of_id = $1;
+
 -- name: SkillDelete
--- Forks keep their content and lose the link (migration 00011: no
--- ON DELETE SET NULL, which Citus refuses); the foreign key is checked at
--- the end of the statement, after the unlinking.
-WITH unlinked AS (UPDATE skills SET fork_of_id = NULL WHERE tenant_id = $tenant AND fork_of_id = $1)
 DELETE FROM skills WHERE tenant_id = $tenant AND id = $1;
 
 -- name: SkillRecountRatings
