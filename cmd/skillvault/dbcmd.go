@@ -109,7 +109,7 @@ func (t *target) migrate(ctx context.Context, e *env) error {
 	if t.adminURL == "" {
 		return fmt.Errorf("set SKILLVAULT_ADMIN_URL to a superuser URL of the database to migrate it")
 	}
-	return schema.Migrate(ctx, t.adminURL, schema.Passwords{App: e.getenv("SKILLVAULT_APP_PASSWORD"), Owner: e.getenv("SKILLVAULT_OWNER_PASSWORD")}, e.log)
+	return schema.Migrate(ctx, t.adminURL, schema.Passwords{App: e.getenv("SKILLVAULT_APP_PASSWORD"), Owner: e.getenv("SKILLVAULT_OWNER_PASSWORD"), Resolver: e.getenv("SKILLVAULT_RESOLVER_PASSWORD")}, e.log)
 }
 
 func (t *target) owner(ctx context.Context) (*database.Owner, error) {

@@ -110,7 +110,7 @@ func newCitus(t testing.TB, nodes []*url.URL) *Env {
 	}
 	exec(coord, name, add...)
 	admin := withDB(coord, name)
-	if err := schema.Migrate(ctx, admin, schema.Passwords{Owner: ownerPassword, App: appPassword}, nil); err != nil {
+	if err := schema.Migrate(ctx, admin, schema.Passwords{Owner: ownerPassword, App: appPassword, Resolver: "resolver-test-password"}, nil); err != nil {
 		t.Fatalf("dbtest: migrate on citus: %v", err)
 	}
 	role := func(user, pw string) string {

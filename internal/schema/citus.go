@@ -210,20 +210,21 @@ func finishCitus(ctx context.Context, conn *pgx.Conn, pw Passwords, log *slog.Lo
 			}
 		}
 	}
-	resolverPassword := rand.Text()
+	resolverPassword, err := resolverPasswordFor(ctx, conn, pw.Resolver)
+	if err != nil {
+		return err
+	}
 	if err := interNodeAuth(ctx, conn, map[string]string{ResolverRole: resolverPassword}); err != nil {
 		return err
 	}
 	for _, stmt := range []string{
 		superuserSQL,
 		// The look-up functions run their queries on the workers as their
-		// owner, which must therefore be able to log in there. It has no
-		// password; the coordinator reaches the workers as the cluster's
-		// inter-node authentication allows (deploy/citus/README.md).
-		// The coordinator's copy stays NOLOGIN. (Role changes made on the
-		// coordinator, as migrate's own, reach the workers: migrate puts
-		// this back every time.) Its password is new on every migrate and
-		// known only to the workers and the coordinator's pg_dist_authinfo.
+		// owner, which must therefore be able to log in there (only
+		// there: the coordinator's copy stays NOLOGIN), with the password
+		// pg_dist_authinfo gives the coordinator. Role changes made on the
+		// coordinator, as migrate's own, reach the workers, so migrate
+		// puts this back every time.
 		"ALTER ROLE " + ResolverRole + " LOGIN PASSWORD " + quoteLiteral(resolverPassword),
 	} {
 		if err := onWorkers(ctx, conn, stmt); err != nil {
@@ -242,6 +243,30 @@ func finishCitus(ctx context.Context, conn *pgx.Conn, pw Passwords, log *slog.Lo
 		return fmt.Errorf("migrate: set citus.propagate_set_commands for the app role: %w", err)
 	}
 	return nil
+}
+
+// resolverPasswordFor is the resolver role's inter-node password: the one
+// given, else the one this database already records, else a new random
+// one. Roles are the cluster's, not the database's: several Skillvault
+// databases on one cluster must be given the same password, or the last
+// migrate's wins.
+func resolverPasswordFor(ctx context.Context, conn *pgx.Conn, given string) (string, error) {
+	if given != "" {
+		return given, nil
+	}
+	var info string
+	err := conn.QueryRow(ctx, "SELECT authinfo FROM pg_dist_authinfo WHERE nodeid = 0 AND rolename = $1", ResolverRole).Scan(&info)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return rand.Text(), nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("migrate: read the resolver's inter-node password: %w", err)
+	}
+	v, ok := strings.CutPrefix(info, "password='")
+	if !ok || !strings.HasSuffix(v, "'") {
+		return rand.Text(), nil
+	}
+	return strings.NewReplacer(`\\`, `\`, `\'`, `'`).Replace(strings.TrimSuffix(v, "'")), nil
 }
 
 // interNodeAuth records in pg_dist_authinfo the password each of

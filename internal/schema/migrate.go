@@ -27,6 +27,10 @@ var Migrations, _ = fs.Sub(migrationFiles, "migrations")
 type Passwords struct {
 	Owner string
 	App   string
+	// Resolver is the resolver role's password between Citus nodes (it
+	// never logs in to the coordinator); empty keeps the recorded one, or
+	// makes one up.
+	Resolver string
 }
 
 // Migrate brings a database to the current schema. adminURL must connect as
