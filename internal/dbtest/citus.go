@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/skillvault/skillvault/internal/schema"
@@ -55,6 +56,23 @@ func NeedCitus(t testing.TB) {
 	t.Helper()
 	if CitusNodes() == nil {
 		t.Skipf("needs a Citus cluster: set %s=coordinator:port,worker:port,... (deploy/citus/README.md)", CitusEnv)
+	}
+}
+
+// SetTenant sets the tenant for the rest of tx the way the scope does on
+// Citus (SET LOCAL, which also reaches the workers there; the owner and
+// the superuser are told to forward it), so a test's raw transaction
+// means the same on both.
+func SetTenant(t testing.TB, tx pgx.Tx, tenant uuid.UUID) {
+	t.Helper()
+	ctx := context.Background()
+	if CitusNodes() != nil {
+		if _, err := tx.Exec(ctx, "SET LOCAL citus.propagate_set_commands = 'local'"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL app.current_tenant_id = '%s'", tenant)); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -32,24 +32,39 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 	}
 	for _, who := range []struct{ name, url string }{{"app", env.AppURL}, {"owner", env.OwnerURL}} {
 		conn := dbtest.Connect(t, who.url)
-		if _, err := conn.Exec(ctx, "SELECT set_config('app.current_tenant_id', $1, false)", tenant.ID.String()); err != nil {
-			t.Fatal(err)
-		}
 		for _, stmt := range []string{
 			"UPDATE audit_logs SET action = 'forged'",
 			"DELETE FROM audit_logs",
 			"TRUNCATE audit_logs",
 		} {
-			if _, err := conn.Exec(ctx, stmt); err == nil {
+			// The row is visible to the statement (so a refusal is the
+			// trigger's, not an empty match), and the statement fails.
+			tx, err := conn.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dbtest.SetTenant(t, tx, tenant.ID)
+			var n int
+			if err := tx.QueryRow(ctx, "SELECT count(*) FROM audit_logs").Scan(&n); err != nil || n == 0 {
+				t.Fatalf("%s sees %d audit rows (%v)", who.name, n, err)
+			}
+			if _, err := tx.Exec(ctx, stmt); err == nil {
 				t.Errorf("%s: %q succeeded", who.name, stmt)
 			}
+			tx.Rollback(ctx)
 		}
 		// Setting the migration flag by hand does not help the app role.
 		if who.name == "app" {
-			conn.Exec(ctx, "SET skillvault.migrating = on")
-			if _, err := conn.Exec(ctx, "DELETE FROM audit_logs"); err == nil {
+			tx, err := conn.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dbtest.SetTenant(t, tx, tenant.ID)
+			tx.Exec(ctx, "SET LOCAL skillvault.migrating = on")
+			if _, err := tx.Exec(ctx, "DELETE FROM audit_logs"); err == nil {
 				t.Errorf("app: DELETE with skillvault.migrating=on succeeded")
 			}
+			tx.Rollback(ctx)
 		}
 	}
 	var action string

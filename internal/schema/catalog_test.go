@@ -39,6 +39,17 @@ func TestKeysIncludeTenantID(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, b := range bads {
+		if dbtest.CitusNodes() != nil {
+			// The coordinator holds a placement of the tenants reference
+			// table, tenants_<shard id>.
+			var shard bool
+			if err := conn.QueryRow(context.Background(), "SELECT relation_is_a_known_shard($1::regclass)", b.Table).Scan(&shard); err != nil {
+				t.Fatal(err)
+			}
+			if shard {
+				continue
+			}
+		}
 		t.Errorf("%s: %s %s does not include tenant_id", b.Table, b.Kind, b.Name)
 	}
 	// And the check looked at every declared table.
