@@ -16,9 +16,11 @@ import (
 
 // planNode is the part of EXPLAIN (FORMAT JSON) the test reads.
 type planNode struct {
-	Type  string     `json:"Node Type"`
-	Index string     `json:"Index Name"`
-	Plans []planNode `json:"Plans"`
+	Type      string     `json:"Node Type"`
+	Index     string     `json:"Index Name"`
+	Relation  string     `json:"Relation Name"`
+	IndexCond string     `json:"Index Cond"`
+	Plans     []planNode `json:"Plans"`
 }
 
 // walk calls fn for n and every node below it.
