@@ -27,11 +27,11 @@ UPDATE skill_versions SET archive_format = $2, archive_digest = $3 WHERE id = $1
 -- settings (their column defaults when the tenant has no row), the skill
 -- as skill_visible lets the principal see it, its published version and
 -- the file. Missing parts come back NULL; the service applies the rules.
-SELECT coalesce((SELECT public_discovery FROM site_settings), false),
-       coalesce((SELECT allow_skill_download FROM site_settings), true),
+SELECT coalesce(st.public_discovery, false), coalesce(st.allow_skill_download, true),
        s.id, s.status, s.visibility, s.published_version,
        v.id, f.path, f.sha256, f.size, b.data
 FROM (SELECT 1) AS one
+LEFT JOIN site_settings st ON true
 LEFT JOIN skills s ON s.name = $1 AND skill_visible(s.author_id, s.visibility, s.status)
 LEFT JOIN skill_versions v ON v.tenant_id = s.tenant_id AND v.skill_id = s.id AND v.number = s.published_version
 LEFT JOIN skill_version_files f ON f.tenant_id = v.tenant_id AND f.version_id = v.id AND f.path = $2
