@@ -53,13 +53,8 @@ func TestDefaultListWalksUpdatedIndex(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seeds 10,000 skills")
 	}
-	env := dbtest.New(t)
+	env, owner := planEnv(t)
 	ctx := context.Background()
-	owner, err := database.OpenOwner(ctx, env.OwnerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer owner.Close()
 	// A second tenant of the same size, so the index holds rows the scope
 	// must skip.
 	var tenant uuid.UUID
@@ -106,6 +101,19 @@ func TestDefaultListWalksUpdatedIndex(t *testing.T) {
 			}
 		}
 	}
+}
+
+// planEnv is a fresh database and its owner, who creates tenants; both
+// end with the test.
+func planEnv(t *testing.T) (*dbtest.Env, *database.Owner) {
+	t.Helper()
+	env := dbtest.New(t)
+	owner, err := database.OpenOwner(context.Background(), env.OwnerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(owner.Close)
+	return env, owner
 }
 
 // seedSkills gives tenant a user (once) and skills numbered from..to-1,
