@@ -4,6 +4,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -12,11 +13,13 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 
 	"github.com/skillvault/skillvault/internal/ratelimit"
 	"github.com/skillvault/skillvault/internal/service"
+	"github.com/skillvault/skillvault/internal/store"
 )
 
 // Options configure the API.
@@ -228,11 +231,73 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
+// jsonBuffers hold answers while they are encoded, so each is written in
+// one piece with its length, and a failure to encode is still answered
+// with a problem instead of half a body.
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 1<<20 {
+			jsonBuffers.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if err := encodeJSON(buf, v); err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
-	return json.NewEncoder(w).Encode(v)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// encodeJSON writes v and a newline, the bytes json.Encoder writes. A
+// skill and a page of skills, the commonest answers, are written without
+// reflection (store.Skill.AppendJSON, held to encoding/json's bytes by its
+// test).
+func encodeJSON(buf *bytes.Buffer, v any) error {
+	var b []byte
+	var err error
+	switch v := v.(type) {
+	case store.Skill:
+		b, err = v.AppendJSON(buf.AvailableBuffer())
+	case Page[store.Skill]:
+		b, err = appendSkillPage(buf.AvailableBuffer(), v)
+	default:
+		return json.NewEncoder(buf).Encode(v)
+	}
+	if err != nil {
+		return err
+	}
+	buf.Write(b)
+	return buf.WriteByte('\n')
+}
+
+// appendSkillPage appends p as encoding/json encodes a Page.
+func appendSkillPage(b []byte, p Page[store.Skill]) ([]byte, error) {
+	if p.Items == nil {
+		b = append(b, `{"items":null`...)
+	} else {
+		b = append(b, `{"items":[`...)
+		for i := range p.Items {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = p.Items[i].AppendJSON(b); err != nil {
+				return b, err
+			}
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"next_cursor":`...)
+	b = store.AppendJSONString(b, p.NextCursor)
+	return append(b, '}'), nil
 }
 
 // Page is a list with the cursor of the next page ("" on the last).

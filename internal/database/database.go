@@ -31,6 +31,10 @@ type Options struct {
 	// StatementTimeout bounds every statement (default 10s), so an outage
 	// or a lock never hangs a request for longer.
 	StatementTimeout time.Duration
+	// Tracer is told of every statement and batch the pool's connections
+	// send (pgx calls its BatchTracer and PrepareTracer methods too when it
+	// has them). Tests count database round trips per request with it.
+	Tracer pgx.QueryTracer
 }
 
 // DB is a pool of connections as the app role.
@@ -68,6 +72,7 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	}
 	cfg.ConnConfig.RuntimeParams["statement_timeout"] = fmt.Sprint(st.Milliseconds())
 	cfg.ConnConfig.RuntimeParams["application_name"] = "skillvault"
+	cfg.ConnConfig.Tracer = opt.Tracer
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	}

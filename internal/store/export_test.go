@@ -17,3 +17,6 @@ func Statements() map[string]string {
 	}
 	return out
 }
+
+// Queries are the named statements of sql/*.sql, for the plan tests.
+var Queries = queries

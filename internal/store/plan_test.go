@@ -16,9 +16,11 @@ import (
 
 // planNode is the part of EXPLAIN (FORMAT JSON) the test reads.
 type planNode struct {
-	Type  string     `json:"Node Type"`
-	Index string     `json:"Index Name"`
-	Plans []planNode `json:"Plans"`
+	Type      string     `json:"Node Type"`
+	Index     string     `json:"Index Name"`
+	Relation  string     `json:"Relation Name"`
+	IndexCond string     `json:"Index Cond"`
+	Plans     []planNode `json:"Plans"`
 }
 
 // walk calls fn for n and every node below it.
@@ -29,8 +31,17 @@ func (n planNode) walk(fn func(planNode)) {
 	}
 }
 
-// listArgs are the default list's parameters: no filter, first page of 30.
-var listArgs = []any{0, 30}
+// listPages are the default list's statements: the first page of 30
+// (and the row that shows a next page), whose limit is in the statement,
+// and a later page, whose offset and limit are parameters.
+var listPages = []struct {
+	name string
+	stmt string
+	args []any
+}{
+	{"first page", store.ListStatement("", false, 31), nil},
+	{"later page", store.ListStatement("", false, 0), []any{30, 31}},
+}
 
 // TestDefaultListWalksUpdatedIndex checks, at 1,000 and 10,000 skills, that
 // the default list page reads skills_tenant_updated in order and stops after
@@ -42,13 +53,8 @@ func TestDefaultListWalksUpdatedIndex(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seeds 10,000 skills")
 	}
-	env := dbtest.New(t)
+	env, owner := planEnv(t)
 	ctx := context.Background()
-	owner, err := database.OpenOwner(ctx, env.OwnerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer owner.Close()
 	// A second tenant of the same size, so the index holds rows the scope
 	// must skip.
 	var tenant uuid.UUID
@@ -86,13 +92,28 @@ func TestDefaultListWalksUpdatedIndex(t *testing.T) {
 			{TenantID: tenant, UserID: user, Role: "member"},
 			{TenantID: tenant},
 		} {
-			name := fmt.Sprintf("%d skills, role %q", size, sc.Role)
-			custom := explain(t, env.DB, sc, false)
-			assertIndexWalk(t, name+", custom plan", custom)
-			generic := explain(t, env.DB, sc, true)
-			assertIndexWalk(t, name+", generic plan", generic)
+			for _, page := range listPages {
+				name := fmt.Sprintf("%d skills, role %q, %s", size, sc.Role, page.name)
+				custom := explain(t, env.DB, sc, page.stmt, page.args, false)
+				assertIndexWalk(t, name+", custom plan", custom)
+				generic := explain(t, env.DB, sc, page.stmt, page.args, true)
+				assertIndexWalk(t, name+", generic plan", generic)
+			}
 		}
 	}
+}
+
+// planEnv is a fresh database and its owner, who creates tenants; both
+// end with the test.
+func planEnv(t *testing.T) (*dbtest.Env, *database.Owner) {
+	t.Helper()
+	env := dbtest.New(t)
+	owner, err := database.OpenOwner(context.Background(), env.OwnerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(owner.Close)
+	return env, owner
 }
 
 // seedSkills gives tenant a user (once) and skills numbered from..to-1,
@@ -119,29 +140,20 @@ func seedSkills(t *testing.T, db *database.DB, tenant uuid.UUID, from, to int) u
 	return user
 }
 
-// explain returns the plan of the default list statement in scope s; with
-// generic set, the plan PostgreSQL caches for a prepared statement once it
-// stops planning per execution.
-func explain(t *testing.T, db *database.DB, s database.Scope, generic bool) planNode {
+// explain returns the plan of stmt with args in scope s; with generic
+// set, the plan PostgreSQL caches for a prepared statement once it stops
+// planning per execution.
+func explain(t *testing.T, db *database.DB, s database.Scope, stmt string, args []any, generic bool) planNode {
 	t.Helper()
 	ctx := context.Background()
-	stmt := store.ListStatement("", false)
 	var out []byte
 	err := db.Write(ctx, s, func(q database.Q) error {
 		if !generic {
-			return q.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+stmt, listArgs...).Scan(&out)
+			return q.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+stmt, args...).Scan(&out)
 		}
-		if _, err := q.Exec(ctx, "SET LOCAL plan_cache_mode = force_generic_plan"); err != nil {
-			return err
-		}
-		// PREPARE takes no bind parameters, so the tenant is the third
-		// parameter of the prepared statement, as the scope would bind it.
-		prepared := strings.ReplaceAll(stmt, database.TenantParam, "$3")
-		if _, err := q.Exec(ctx, "PREPARE plan_test_list AS "+prepared); err != nil {
-			return err
-		}
-		defer q.Exec(ctx, "DEALLOCATE plan_test_list")
-		return q.QueryRow(ctx, fmt.Sprintf("EXPLAIN (FORMAT JSON) EXECUTE plan_test_list(0, 30, '%s')", s.TenantID)).Scan(&out)
+		var err error
+		out, err = genericPlan(ctx, q, stmt)
+		return err
 	})
 	if err != nil {
 		t.Fatalf("explain: %v", err)
@@ -153,6 +165,36 @@ func explain(t *testing.T, db *database.DB, s database.Scope, generic bool) plan
 		t.Fatalf("explain output %s: %v", out, err)
 	}
 	return plans[0].Plan
+}
+
+// genericPlan returns EXPLAIN (FORMAT JSON) of the generic plan of stmt,
+// the one PostgreSQL caches for a prepared statement once it stops
+// planning per execution: it prepares stmt with plan_cache_mode forced to
+// generic and executes it with every parameter NULL (a generic plan does
+// not depend on the values). It runs inside q's transaction.
+func genericPlan(ctx context.Context, q database.Q, stmt string) ([]byte, error) {
+	if _, err := q.Exec(ctx, "SET LOCAL plan_cache_mode = force_generic_plan"); err != nil {
+		return nil, err
+	}
+	// PREPARE takes no bind parameters: the tenant becomes one more
+	// parameter of the prepared statement, as the scope binds it.
+	stmt = strings.ReplaceAll(stmt, database.TenantParam, fmt.Sprintf("$%d", highestParam(stmt)+1))
+	if _, err := q.Exec(ctx, "PREPARE plan_test_stmt AS "+stmt); err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	defer q.Exec(ctx, "DEALLOCATE plan_test_stmt")
+	var params int
+	err := q.QueryRow(ctx, "SELECT cardinality(parameter_types) FROM pg_prepared_statements WHERE name = 'plan_test_stmt'").Scan(&params)
+	if err != nil {
+		return nil, err
+	}
+	call := "EXECUTE plan_test_stmt"
+	if params > 0 {
+		call += "(" + strings.TrimSuffix(strings.Repeat("NULL, ", params), ", ") + ")"
+	}
+	var out []byte
+	err = q.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+call).Scan(&out)
+	return out, err
 }
 
 func assertIndexWalk(t *testing.T, name string, plan planNode) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -140,22 +141,41 @@ type listKey struct {
 	filtered bool
 }
 
+// maxLiteralLimit is the largest first page whose limit is written into
+// the statement (the API's largest page and the row that shows a next
+// one), which bounds the statements each connection prepares.
+const maxLiteralLimit = 201
+
 // listStatement returns the statement for a sort; the empty sort is the
-// default, and so is an unknown one (the service refuses those).
-func listStatement(sort string, filtered bool) string {
-	if stmt, ok := listStatements[listKey{sort, filtered}]; ok {
-		return stmt
+// default, and so is an unknown one (the service refuses those). With
+// firstPage > 0 it is the unfiltered first page of that many rows, with no
+// parameters: PostgreSQL plans such a statement once per connection,
+// whereas with OFFSET and LIMIT parameters it kept planning every
+// execution (its generic plan guesses a tenth of the rows for each), which
+// cost more than running it.
+func listStatement(sort string, filtered bool, firstPage int) string {
+	stmt, ok := listStatements[listKey{sort, filtered}]
+	if !ok {
+		stmt = listStatements[listKey{"updated", filtered}]
 	}
-	return listStatements[listKey{"updated", filtered}]
+	page := "OFFSET $1 LIMIT $2"
+	if firstPage > 0 && !filtered {
+		page = "LIMIT " + strconv.Itoa(firstPage)
+	}
+	return strings.Replace(stmt, "{page}", page, 1)
 }
 
 func ListSkills(ctx context.Context, q database.Q, f SkillFilter) ([]Skill, error) {
-	args := []any{f.Offset, f.Limit}
 	filtered := f.Status != "" || f.Visibility != "" || f.Category != "" || f.Tag != "" || f.Author != ""
+	if !filtered && f.Offset == 0 && f.Limit > 0 && f.Limit <= maxLiteralLimit {
+		rows, err := q.Query(ctx, listStatement(f.Sort, false, f.Limit))
+		return collect(rows, err, scanSkill)
+	}
+	args := []any{f.Offset, f.Limit}
 	if filtered {
 		args = append(args, f.Status, f.Visibility, f.Category, f.Tag, f.Author)
 	}
-	rows, err := q.Query(ctx, listStatement(f.Sort, filtered), args...)
+	rows, err := q.Query(ctx, listStatement(f.Sort, filtered, 0), args...)
 	return collect(rows, err, scanSkill)
 }
 

@@ -29,11 +29,11 @@ UPDATE skill_versions SET archive_format = $2, archive_digest = $3 WHERE tenant_
 -- the file. Missing parts come back NULL; the service applies the rules.
 -- Each outer-joined table names the tenant itself, since the row it joins
 -- to may be missing (NULL) rather than carry the tenant.
-SELECT coalesce((SELECT public_discovery FROM site_settings WHERE tenant_id = $tenant), false),
-       coalesce((SELECT allow_skill_download FROM site_settings WHERE tenant_id = $tenant), true),
+SELECT coalesce(st.public_discovery, false), coalesce(st.allow_skill_download, true),
        s.id, s.status, s.visibility, s.published_version,
        v.id, f.path, f.sha256, f.size, b.data
 FROM (SELECT 1) AS one
+LEFT JOIN site_settings st ON st.tenant_id = $tenant
 LEFT JOIN skills s ON s.tenant_id = $tenant AND s.name = $1 AND skill_visible(s.author_id, s.visibility, s.status)
 LEFT JOIN skill_versions v ON v.tenant_id = $tenant AND v.skill_id = s.id AND v.number = s.published_version
 LEFT JOIN skill_version_files f ON f.tenant_id = $tenant AND f.version_id = v.id AND f.path = $2

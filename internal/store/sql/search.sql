@@ -95,9 +95,11 @@ SET model = excluded.model, input_hash = excluded.input_hash, state = 'pending',
 WHERE $4 OR skill_embeddings.input_hash <> excluded.input_hash OR skill_embeddings.model <> excluded.model;
 
 -- name: EmbeddingDue
+-- The states not ready, named, so skill_embeddings_due serves the look-up
+-- instead of every embedding of the tenant being read.
 SELECT e.skill_id, s.name, s.title, s.description, s.body, e.input_hash, e.attempts
 FROM skill_embeddings e JOIN skills s ON s.tenant_id = e.tenant_id AND s.id = e.skill_id
-WHERE e.tenant_id = $tenant AND e.state <> 'ready' AND e.next_attempt_at <= now()
+WHERE e.tenant_id = $tenant AND e.state IN ('pending', 'failed') AND e.next_attempt_at <= now()
 ORDER BY e.next_attempt_at LIMIT $1;
 
 -- name: EmbeddingStore

@@ -25,7 +25,10 @@ SELECT id FROM skills WHERE tenant_id = $tenant AND name = $1 AND skill_visible(
 -- statement with its own plan, and the default page walks
 -- skills_tenant_updated and stops after the page instead of sorting every
 -- visible skill (optional filters written as "$n = '' OR ..." make the
--- generic plan guess a tiny result and sort).
+-- generic plan guess a tiny result and sort). The page is "OFFSET $1
+-- LIMIT $2", or for the unfiltered first page "LIMIT <n>" with n a number:
+-- a statement without parameters is planned once per connection, where
+-- OFFSET and LIMIT parameters made PostgreSQL plan every execution anew.
 SELECT s.id, s.name, s.title, s.description, s.category, s.tags, s.status, s.visibility,
        s.author_id, u.email, s.latest_version, s.published_version, fs.name, s.fork_of_digest,
        s.rating_count, s.rating_sum, s.install_count, s.download_count, s.view_count, s.invoke_count,
@@ -35,7 +38,7 @@ JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.author_id
 LEFT JOIN skills fs ON fs.tenant_id = s.tenant_id AND fs.id = s.fork_of_id
 WHERE s.tenant_id = $tenant AND skill_visible(s.author_id, s.visibility, s.status) {filters}
 ORDER BY {order}
-OFFSET $1 LIMIT $2;
+{page};
 
 -- name: SkillListFilters
   -- in_review also matches new versions of published skills waiting for review.

@@ -1,0 +1,99 @@
+package store_test
+
+import (
+	"context"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/skillvault/skillvault/internal/database"
+	"github.com/skillvault/skillvault/internal/dbtest"
+	"github.com/skillvault/skillvault/internal/store"
+)
+
+var (
+	positional = regexp.MustCompile(`\$([0-9]+)`)
+	taskCount  = regexp.MustCompile(`Task Count: ([0-9]+)`)
+)
+
+// TestCitusStatementsRouteToOneShard plans every statement of
+// internal/store/sql on a real Citus cluster, in a tenant's scope (which
+// binds $tenant) with every other parameter NULL, and fails for each one
+// Citus would send to more than one shard. It is the proof on the cluster
+// of what TestEveryStatementNamesTheTenant checks in the text.
+func TestCitusStatementsRouteToOneShard(t *testing.T) {
+	dbtest.NeedCitus(t)
+	env := dbtest.New(t)
+	ctx := context.Background()
+	owner, err := database.OpenOwner(ctx, env.OwnerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn, err := owner.CreateTenant(ctx, database.NewTenant{Slug: "routed"})
+	owner.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts := store.Statements()
+	names := make([]string, 0, len(stmts))
+	for name := range stmts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	checked := 0
+	for _, name := range names {
+		sql := stmts[name]
+		if !strings.Contains(sql, database.TenantParam) {
+			continue // the query-lock statement reads no table
+		}
+		args := make([]any, highestParam(sql))
+		var plan []string
+		err := env.DB.Read(ctx, database.Scope{TenantID: tn.ID, Role: "admin"}, func(q database.Q) error {
+			rows, err := q.Query(ctx, "EXPLAIN (COSTS OFF) "+sql, args...)
+			if err != nil {
+				return err
+			}
+			plan, err = pgx.CollectRows(rows, pgx.RowTo[string])
+			return err
+		})
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		checked++
+		text := strings.Join(plan, "\n")
+		counts := taskCount.FindAllStringSubmatch(text, -1)
+		if len(counts) == 0 && strings.Contains(text, "Citus") {
+			t.Errorf("%s: a Citus plan without a task count:\n%s", name, text)
+		}
+		for _, c := range counts {
+			if n, _ := strconv.Atoi(c[1]); n != 1 {
+				t.Errorf("%s: runs on %d shards:\n%s", name, n, text)
+				break
+			}
+		}
+	}
+	if checked < 80 {
+		t.Fatalf("planned only %d statements", checked)
+	}
+}
+
+// highestParam is the highest $n of sql outside comments.
+func highestParam(sql string) int {
+	max := 0
+	for _, line := range strings.Split(sql, "\n") {
+		if i := strings.Index(line, "--"); i >= 0 {
+			line = line[:i]
+		}
+		for _, m := range positional.FindAllStringSubmatch(line, -1) {
+			if n, _ := strconv.Atoi(m[1]); n > max {
+				max = n
+			}
+		}
+	}
+	return max
+}
