@@ -41,16 +41,19 @@ func TestCitusStatementsRouteToOneShard(t *testing.T) {
 	stmts := store.Statements()
 	names := make([]string, 0, len(stmts))
 	for name := range stmts {
-		names = append(names, name)
+		if name != "SkillList" && name != "SkillListFilters" { // parts of the assembled list statements
+			names = append(names, name)
+		}
 	}
 	sort.Strings(names)
 	checked := 0
 	for _, name := range names {
 		sql := stmts[name]
 		if !strings.Contains(sql, database.TenantParam) {
-			continue // the query-lock statement reads no table
+			continue // the quota lock reads no table
 		}
 		args := make([]any, highestParam(sql))
+		copy(args, realArgs[name])
 		var plan []string
 		err := env.DB.Read(ctx, database.Scope{TenantID: tn.ID, Role: "admin"}, func(q database.Q) error {
 			rows, err := q.Query(ctx, "EXPLAIN (COSTS OFF) "+sql, args...)
@@ -67,11 +70,15 @@ func TestCitusStatementsRouteToOneShard(t *testing.T) {
 		checked++
 		text := strings.Join(plan, "\n")
 		counts := taskCount.FindAllStringSubmatch(text, -1)
-		if len(counts) == 0 && strings.Contains(text, "Citus") {
+		// An INSERT … SELECT from unnest() is evaluated on the coordinator
+		// and its rows, which all carry $tenant, go to that tenant's shard.
+		pulled := strings.Contains(text, "INSERT/SELECT method: pull to coordinator") && !strings.Contains(text, "Distributed Subplan")
+		if len(counts) == 0 && strings.Contains(text, "Citus") && !pulled {
 			t.Errorf("%s: a Citus plan without a task count:\n%s", name, text)
 		}
 		for _, c := range counts {
-			if n, _ := strconv.Atoi(c[1]); n != 1 {
+			// 0: Citus pruned every shard (a NULL key matches none).
+			if n, _ := strconv.Atoi(c[1]); n > 1 {
 				t.Errorf("%s: runs on %d shards:\n%s", name, n, text)
 				break
 			}
@@ -80,6 +87,15 @@ func TestCitusStatementsRouteToOneShard(t *testing.T) {
 	if checked < 80 {
 		t.Fatalf("planned only %d statements", checked)
 	}
+}
+
+// realArgs are parameters for statements that must not be planned with a
+// NULL: Citus 13.2.2's coordinator crashes on a LEFT JOIN from a constant
+// row to a table under row-level security when the joined key is a NULL
+// parameter (deploy/citus/citus-defects.md, defect 3). The store never
+// passes NULL there (the name and path are Go strings).
+var realArgs = map[string][]any{
+	"DiscoveryFile": {"some-skill", "SKILL.md"},
 }
 
 // highestParam is the highest $n of sql outside comments.

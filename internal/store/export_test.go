@@ -12,8 +12,11 @@ func Statements() map[string]string {
 	for name, sql := range queries {
 		out[name] = sql
 	}
-	for k, sql := range listStatements {
-		out[fmt.Sprintf("SkillList(sort %s, filtered %v)", k.sort, k.filtered)] = sql
+	for k := range listStatements {
+		out[fmt.Sprintf("SkillList(sort %s, filtered %v)", k.sort, k.filtered)] = listStatement(k.sort, k.filtered, 0)
+		if !k.filtered {
+			out[fmt.Sprintf("SkillList(sort %s, first page)", k.sort)] = listStatement(k.sort, false, 30)
+		}
 	}
 	return out
 }

@@ -155,7 +155,8 @@ func StoreEmbedding(ctx context.Context, q database.Q, skill uuid.UUID, model st
 
 // FailEmbedding records a failure and schedules a retry with backoff.
 func FailEmbedding(ctx context.Context, q database.Q, skill uuid.UUID, msg, inputHash string) error {
-	_, err := q.Exec(ctx, qEmbeddingFail, skill, msg, inputHash)
+	now := float64(time.Now().UnixMicro()) / 1e6
+	_, err := q.Exec(ctx, qEmbeddingFail, skill, msg, inputHash, now)
 	return err
 }
 

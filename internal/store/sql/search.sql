@@ -46,15 +46,17 @@ LIMIT $6;
 -- the fork's name are sub-selects, not joins, because with many tenants a
 -- generic plan otherwise starts from the tenant's users and walks all of
 -- their skills through the author index (1.1 ms alone, 2.4 ms among 1,000
--- tenants for 40 ids of a 1,000-skill tenant; BENCHMARKS.md).
+-- tenants for 40 ids of a 1,000-skill tenant; BENCHMARKS.md). Each
+-- sub-select names the tenant itself: Citus routes a statement with
+-- correlated sub-selects to one shard only when every table does.
 SELECT s.id, s.name, s.title, s.description, s.category, s.tags, s.status, s.visibility,
-       s.author_id, (SELECT u.email FROM users u WHERE u.tenant_id = s.tenant_id AND u.id = s.author_id),
+       s.author_id, (SELECT u.email FROM users u WHERE u.tenant_id = $tenant AND u.id = s.author_id),
        s.latest_version, s.published_version,
-       (SELECT f.name FROM skills f WHERE f.tenant_id = s.tenant_id AND f.id = s.fork_of_id), s.fork_of_digest,
+       (SELECT f.name FROM skills f WHERE f.tenant_id = $tenant AND f.id = s.fork_of_id), s.fork_of_digest,
        s.rating_count, s.rating_sum, s.install_count, s.download_count, s.view_count, s.invoke_count,
        s.created_at, s.updated_at, s.published_at, s.pending_version,
        coalesce((SELECT v.digest FROM skill_versions v
-                 WHERE v.tenant_id = s.tenant_id AND v.skill_id = s.id
+                 WHERE v.tenant_id = $tenant AND v.skill_id = s.id
                    AND v.number = coalesce(s.published_version, s.latest_version)), '')
 FROM skills s
 WHERE s.tenant_id = $tenant AND s.id = ANY($1)
@@ -107,8 +109,11 @@ UPDATE skill_embeddings SET state = 'ready', model = $2, dimensions = $3, vector
 WHERE tenant_id = $tenant AND skill_id = $1 AND input_hash = $5;
 
 -- name: EmbeddingFail
+-- $4 is the time as Unix seconds, from Go: Citus refuses a stable function
+-- (now(), or timestamptz + interval) applied to a column in an UPDATE, and
+-- to_timestamp of a number is immutable.
 UPDATE skill_embeddings SET state = 'failed', attempts = attempts + 1, last_error = left($2, 1000),
-       next_attempt_at = now() + make_interval(secs => least(3600, power(2, attempts + 1))), updated_at = now()
+       next_attempt_at = to_timestamp($4::float8 + least(3600, power(2, attempts + 1))), updated_at = to_timestamp($4::float8)
 WHERE tenant_id = $tenant AND skill_id = $1 AND input_hash = $3;
 
 -- name: EmbeddingStamp
