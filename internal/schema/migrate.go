@@ -59,12 +59,12 @@ func Migrate(ctx context.Context, adminURL string, pw Passwords, log *slog.Logge
 	if !super {
 		return errors.New("migrate: the admin connection must be a superuser (it creates the BYPASSRLS resolver role); set SKILLVAULT_ADMIN_URL")
 	}
-	if err := ensureRoles(ctx, conn, pw); err != nil {
-		return err
-	}
 	citus, err := CitusVersion(ctx, conn)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := ensureRoles(ctx, conn, pw, citus != ""); err != nil {
+		return err
 	}
 	dbName := pgx.Identifier{cfg.Database}.Sanitize()
 	// One statement per Exec: Citus cannot forward several at once.
@@ -175,7 +175,11 @@ func setLookupOwner(ctx context.Context, conn *pgx.Conn, role string, ifExists b
 
 // ensureRoles creates the roles or repairs their attributes, so a role that
 // someone granted SUPERUSER or BYPASSRLS by hand is put right.
-func ensureRoles(ctx context.Context, conn *pgx.Conn, pw Passwords) error {
+//
+// On Citus, role changes on the coordinator reach the workers, except the
+// resolver's once it exists: it logs in on the workers only (finishCitus),
+// and a NOLOGIN passed on would break the look-ups until migrate ends.
+func ensureRoles(ctx context.Context, conn *pgx.Conn, pw Passwords, citus bool) error {
 	type role struct {
 		name, attrs, password string
 	}
@@ -196,6 +200,9 @@ func ensureRoles(ctx context.Context, conn *pgx.Conn, pw Passwords) error {
 		stmt += r.name + " " + r.attrs
 		if r.password != "" {
 			stmt += " PASSWORD " + quoteLiteral(r.password)
+		}
+		if citus && exists && r.name == ResolverRole {
+			stmt = "BEGIN; SET LOCAL citus.enable_alter_role_propagation = off; " + stmt + "; COMMIT"
 		}
 		if _, err := conn.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("migrate: %s role %s: %w", strings.Fields(stmt)[0], r.name, err)
