@@ -410,29 +410,27 @@ func verifyCitus(ctx context.Context, conn *pgx.Conn, want map[string]livePolicy
 				}
 			}
 		}
-		err = eachNode(ctx, conn, "SELECT nodename || ':' || nodeport || ' shard ' || shardid, success, result FROM run_command_on_placements($2::regclass, $1)",
-			[]any{placementQuery, "public." + t.Name}, func(where, result string) {
-				var nt nodeTable
-				if err := json.Unmarshal([]byte(result), &nt); err != nil {
-					add(t.Name+" on "+where, "cannot read the placement: "+result, fixMigrate)
-					return
-				}
-				check(where, nt)
-			}, add)
-		if err != nil {
-			return nil, err
+		read := func(where, result string) {
+			var nt nodeTable
+			if err := json.Unmarshal([]byte(result), &nt); err != nil {
+				add(t.Name+" on "+where, "cannot read the table there: "+result, fixMigrate)
+				return
+			}
+			check(where, nt)
 		}
-		err = eachNode(ctx, conn, "SELECT nodename || ':' || nodeport || ' (shell table)', success, result FROM run_command_on_workers($1)",
-			[]any{strings.ReplaceAll(placementQuery, "%1$s", "public."+t.Name)}, func(where, result string) {
-				var nt nodeTable
-				if err := json.Unmarshal([]byte(result), &nt); err != nil {
-					add(t.Name+" on "+where, "cannot read the shell table: "+result, fixMigrate)
-					return
-				}
-				check(where, nt)
-			}, add)
-		if err != nil {
-			return nil, err
+		// Every shard placement, then every worker's shell table.
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{"SELECT nodename || ':' || nodeport || ' shard ' || shardid, success, result FROM run_command_on_placements($2::regclass, $1)",
+				[]any{placementQuery, "public." + t.Name}},
+			{"SELECT nodename || ':' || nodeport || ' (shell table)', success, result FROM run_command_on_workers($1)",
+				[]any{strings.ReplaceAll(placementQuery, "%1$s", "public."+t.Name)}},
+		} {
+			if err := eachNode(ctx, conn, q.sql, q.args, read, add); err != nil {
+				return nil, err
+			}
 		}
 	}
 	workerChecks := []struct{ query, want, obj, what string }{
