@@ -236,7 +236,16 @@ func dbURL(ctx context.Context, e *env, args []string) int {
 }
 
 func migrate(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "migrate", "", "  skillvault migrate\n  DATABASE_URL=... SKILLVAULT_ADMIN_URL=postgres://postgres@db/skillvault skillvault migrate")
+	fs := newFlags(e, "migrate", "", `  skillvault migrate
+  DATABASE_URL=... SKILLVAULT_ADMIN_URL=postgres://postgres@db/skillvault skillvault migrate
+
+On an external database SKILLVAULT_APP_PASSWORD and SKILLVAULT_OWNER_PASSWORD
+set the roles' passwords (unset: unchanged). On a Citus coordinator (the
+citus extension in the database) migrate also distributes the tables,
+restores the policies Citus re-creates on its shards, repairs the workers,
+and records the roles' inter-node passwords (the resolver's from
+SKILLVAULT_RESOLVER_PASSWORD, else kept or made up): run it again after
+adding a worker or moving shards. See deploy/citus/README.md.`)
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
@@ -252,7 +261,12 @@ func migrate(ctx context.Context, e *env, args []string) int {
 }
 
 func dbVerify(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "db verify", "", "  skillvault db verify || exit 1   # in CI/CD, after every migration")
+	fs := newFlags(e, "db verify", "", `  skillvault db verify || exit 1   # in CI/CD, after every migration
+
+Reads only. Each problem is one line with its fix. On a Citus coordinator it
+also checks every shard placement and every worker (policies and their
+restrictive or permissive kind, FORCE, owners, grants, LEAKPROOF, the
+resolver's login).`)
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}

@@ -127,6 +127,7 @@ Environment:
   SKILLVAULT_ADMIN_URL     superuser URL for "skillvault migrate" with DATABASE_URL
   SKILLVAULT_APP_PASSWORD  password "migrate" gives the app role with DATABASE_URL
   SKILLVAULT_OWNER_PASSWORD  password "migrate" gives the owner role with DATABASE_URL
+  SKILLVAULT_RESOLVER_PASSWORD  on Citus: the resolver role's password between the nodes
   SKILLVAULT_SERVER, SKILLVAULT_API_KEY  the server and key of client commands (override "skillvault login")
 
 Start here:

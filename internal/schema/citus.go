@@ -305,29 +305,40 @@ func onShards(ctx context.Context, conn *pgx.Conn, table, cmd string) error {
 }
 
 func collectFailures(ctx context.Context, conn *pgx.Conn, query string, args ...any) error {
-	rows, err := conn.Query(ctx, query, args...)
+	results, err := nodeResults(ctx, conn, query, args)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
 	var fails []string
-	for rows.Next() {
-		var where, result string
-		var ok bool
-		if err := rows.Scan(&where, &ok, &result); err != nil {
-			return err
+	for _, r := range results {
+		if !r.ok {
+			fails = append(fails, r.where+": "+r.result)
 		}
-		if !ok {
-			fails = append(fails, where+": "+result)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	if len(fails) > 0 {
 		return fmt.Errorf("%s", strings.Join(fails, "; "))
 	}
 	return nil
+}
+
+// nodeResult is one row of a run_command_on_* query: where it ran, whether
+// it succeeded, and what it returned.
+type nodeResult struct {
+	where, result string
+	ok            bool
+}
+
+// nodeResults reads every row of a run_command_on_* query (selected as
+// where, success, result) before any is acted on.
+func nodeResults(ctx context.Context, conn *pgx.Conn, query string, args []any) ([]nodeResult, error) {
+	rows, err := conn.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (nodeResult, error) {
+		var r nodeResult
+		return r, row.Scan(&r.where, &r.ok, &r.result)
+	})
 }
 
 // nodeTable is how one node sees one table (a shard placement, or a
@@ -478,27 +489,11 @@ func verifyCitus(ctx context.Context, conn *pgx.Conn, want map[string]livePolicy
 // eachNode runs a run_command_on_* query and hands each node's result to
 // ok, or reports the node's failure.
 func eachNode(ctx context.Context, conn *pgx.Conn, query string, args []any, ok func(where, result string), add func(obj, what, fix string)) error {
-	rows, err := conn.Query(ctx, query, args...)
+	results, err := nodeResults(ctx, conn, query, args)
 	if err != nil {
 		return fmt.Errorf("verify on the citus nodes: %w", err)
 	}
-	defer rows.Close()
-	type res struct {
-		where, result string
-		ok            bool
-	}
-	var all []res
-	for rows.Next() {
-		var r res
-		if err := rows.Scan(&r.where, &r.ok, &r.result); err != nil {
-			return err
-		}
-		all = append(all, r)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("verify on the citus nodes: %w", err)
-	}
-	for _, r := range all {
+	for _, r := range results {
 		if !r.ok {
 			add(r.where, "cannot be checked: "+r.result, "make the node reachable from the coordinator")
 			continue

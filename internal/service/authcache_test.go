@@ -14,6 +14,20 @@ import (
 // eventually polls cond for up to two seconds.
 func eventually(cond func() bool) bool { return within(2*time.Second, cond) }
 
+// otherProcess is another server process on f's database, its auth cache
+// listening (and so in use) until cancel is called.
+func otherProcess(t *testing.T, f *fixture) (*service.Service, context.CancelFunc) {
+	t.Helper()
+	listening, cancel := context.WithCancel(context.Background())
+	other := service.New(f.env.DB, service.Options{})
+	go other.RunAuthListener(listening)
+	if !eventually(other.AuthCacheActive) {
+		cancel()
+		t.Fatal("the auth cache never became active")
+	}
+	return other, cancel
+}
+
 // byHand is how long a change made by hand in SQL may take to reach a
 // cache: the triggers' notification on PostgreSQL; on Citus, where there
 // are none, the cache's 5 s bound.
@@ -40,14 +54,9 @@ func within(d time.Duration, cond func() bool) bool {
 func TestAuthCacheAcrossProcesses(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	listening, cancel := context.WithCancel(ctx)
-	defer cancel()
 	admin, member := f.tenant(t, "acme")
-	other := service.New(f.env.DB, service.Options{}) // another server process
-	go other.RunAuthListener(listening)
-	if !eventually(other.AuthCacheActive) {
-		t.Fatal("the auth cache never became active")
-	}
+	other, cancel := otherProcess(t, f)
+	defer cancel()
 	mk := func(a service.Actor, scopes ...string) string {
 		k, err := f.svc.CreateKey(ctx, a, a.UserID, service.NewKey{Scopes: scopes})
 		if err != nil {

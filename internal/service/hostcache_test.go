@@ -7,7 +7,6 @@ import (
 
 	"github.com/skillvault/skillvault/internal/database"
 	"github.com/skillvault/skillvault/internal/dbtest"
-	"github.com/skillvault/skillvault/internal/service"
 )
 
 // TestHostCacheAcrossProcesses: a process that caches tenant-by-host
@@ -17,14 +16,9 @@ import (
 func TestHostCacheAcrossProcesses(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	listening, cancel := context.WithCancel(ctx)
-	defer cancel()
 	admin, _ := f.tenant(t, "acme")
-	other := service.New(f.env.DB, service.Options{}) // another server process
-	go other.RunAuthListener(listening)
-	if !eventually(other.AuthCacheActive) {
-		t.Fatal("the cache never became active")
-	}
+	other, cancel := otherProcess(t, f)
+	defer cancel()
 	su := dbtest.Connect(t, f.env.AdminURL)
 	exec := func(sql string, args ...any) {
 		t.Helper()
