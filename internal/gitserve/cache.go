@@ -97,10 +97,10 @@ func (c *cache) fill(ctx context.Context, e *cached, id string, gen func(ctx con
 	if e.err != nil {
 		delete(c.entries, id) // the next request tries again
 	}
-	victims := c.evict()
+	trash := c.evict()
 	c.mu.Unlock()
 	close(e.ready)
-	for _, dir := range victims {
+	for _, dir := range trash {
 		os.RemoveAll(dir)
 	}
 }
@@ -126,8 +126,11 @@ func (c *cache) buildInto(ctx context.Context, dir string, gen func(ctx context.
 }
 
 // evict forgets the least recently used repositories nobody is reading
-// while the cache holds more than max; it returns their folders to remove.
-// Called with mu held.
+// while the cache holds more than max. Each one's folder is moved aside
+// at once, under mu, so that a rebuild of the same view (which renames
+// into the same path) can never be deleted by the slower removal that
+// follows; evict returns the moved folders for the caller to remove
+// without holding mu. Called with mu held.
 func (c *cache) evict() []string {
 	var out []string
 	for len(c.entries) > c.max {
@@ -145,7 +148,14 @@ func (c *cache) evict() []string {
 			break // every entry is in use: over max until they are done
 		}
 		delete(c.entries, oldID)
-		out = append(out, old.dir)
+		if gone, err := os.MkdirTemp(filepath.Dir(old.dir), "evicted-"); err == nil {
+			if os.Rename(old.dir, filepath.Join(gone, "repo.git")) == nil {
+				out = append(out, gone)
+				continue
+			}
+			os.Remove(gone)
+		}
+		os.RemoveAll(old.dir) // could not be moved aside: remove it in place
 	}
 	return out
 }

@@ -61,4 +61,19 @@ func TestCacheBuildsOncePerView(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(c.root, a.String(), "v1.git")); !os.IsNotExist(err) {
 		t.Errorf("a/v1's folder is still there: %v", err)
 	}
+
+	// Asked again at once, the evicted view is rebuilt, and the removal
+	// of its old folder never takes the new one with it.
+	for range 50 {
+		dir := get(a, "v1")
+		get(b, "x")
+		get(a, "y") // evicts a/v1 again
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Fatalf("evicted folder %s: %v", dir, err)
+		}
+		dir = get(a, "v1")
+		if _, err := os.Stat(dir); err != nil {
+			t.Fatalf("rebuilt view's folder is gone: %v", err)
+		}
+	}
 }
