@@ -220,3 +220,67 @@ func assertIndexWalk(t *testing.T, name string, plan planNode) {
 		t.Logf("%s: nodes %q", name, nodes)
 	}
 }
+
+// TestLargeTenantListWalksUpdatedIndex is the case the statistics get
+// wrong: one tenant of 10,000 skills among 2,000 tenants of 5. The
+// planner's estimate for "tenant_id = $1" in a generic plan is the
+// average tenant's, 10 rows, for which a sort looks as cheap as the walk;
+// for the large tenant that sort reads all 10,000 of its skills on every
+// page. The large tenant's custom and generic plans must both walk the
+// index. So must the generic plan when a small tenant asks, since a
+// connection caches one generic plan for every tenant it serves; a small
+// tenant's own custom plan may sort its five rows.
+func TestLargeTenantListWalksUpdatedIndex(t *testing.T) {
+	if dbtest.CitusNodes() != nil {
+		t.Skip("these are plain PostgreSQL's plans; on Citus every statement's plan is checked by TestCitusStatementsRouteToOneShard")
+	}
+	if testing.Short() {
+		t.Skip("seeds 20,000 skills in 2,001 tenants")
+	}
+	env, _ := planEnv(t)
+	ctx := context.Background()
+	ownerConn := dbtest.Connect(t, env.OwnerURL)
+	var ids []uuid.UUID
+	rows, err := ownerConn.Query(ctx, `INSERT INTO tenants (slug, name)
+		SELECT 'plan-' || g, 'Plan ' || g FROM generate_series(0, 2000) g RETURNING id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id uuid.UUID
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	if rows.Close(); rows.Err() != nil {
+		t.Fatal(rows.Err())
+	}
+	large, small := ids[0], ids[1]
+	largeUser := seedSkills(t, env.DB, large, 0, 10000)
+	var smallUser uuid.UUID
+	for _, tn := range ids[1:] {
+		u := seedSkills(t, env.DB, tn, 0, 5)
+		if tn == small {
+			smallUser = u
+		}
+	}
+	if _, err := ownerConn.Exec(ctx, "ANALYZE"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		scope  database.Scope
+		custom bool
+	}{
+		{"large tenant, member", database.Scope{TenantID: large, UserID: largeUser, Role: "member"}, true},
+		{"large tenant, anonymous", database.Scope{TenantID: large}, true},
+		{"small tenant, member", database.Scope{TenantID: small, UserID: smallUser, Role: "member"}, false},
+	} {
+		for _, page := range listPages {
+			name := c.name + ", " + page.name
+			if c.custom {
+				assertIndexWalk(t, name+", custom plan", explain(t, env.DB, c.scope, page.stmt, page.args, false))
+			}
+			assertIndexWalk(t, name+", generic plan", explain(t, env.DB, c.scope, page.stmt, page.args, true))
+		}
+	}
+}

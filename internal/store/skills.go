@@ -129,7 +129,7 @@ var listStatements = func() map[listKey]string {
 		"uses":    "s.install_count + s.download_count + s.invoke_count DESC, " + byUpdated,
 		"name":    "s.name", // unique in a tenant: walks the (tenant_id, name) index
 	} {
-		stmt := strings.Replace(list, "{order}", order, 1)
+		stmt := strings.ReplaceAll(list, "{order}", order)
 		out[listKey{sort, false}] = strings.Replace(stmt, "{filters}", "", 1)
 		out[listKey{sort, true}] = strings.Replace(stmt, "{filters}", "\n"+filters, 1)
 	}

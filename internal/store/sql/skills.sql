@@ -22,23 +22,36 @@ SELECT id FROM skills WHERE tenant_id = $tenant AND name = $1 AND skill_visible(
 -- A page of visible skills. The placeholders are filled in skills.go with
 -- fixed text: the order, one per sort, and the filters, only when some
 -- filter is set. So each sort, with and without filters, is its own
--- statement with its own plan, and the default page walks
--- skills_tenant_updated and stops after the page instead of sorting every
--- visible skill (optional filters written as "$n = '' OR ..." make the
--- generic plan guess a tiny result and sort). The page is "OFFSET $1
--- LIMIT $2", or for the unfiltered first page "LIMIT <n>" with n a number:
--- a statement without parameters is planned once per connection, where
--- OFFSET and LIMIT parameters made PostgreSQL plan every execution anew.
+-- statement with its own plan. The page is "OFFSET $1 LIMIT $2", or for
+-- the unfiltered first page "LIMIT <n>" with n a number: a statement
+-- without parameters is planned once per connection, where OFFSET and
+-- LIMIT parameters made PostgreSQL plan every execution anew.
+--
+-- The page is cut from skills alone, and only its rows are joined to
+-- their author and fork: a generic plan estimates "tenant_id = $tenant"
+-- at the average tenant's few rows, and with the joins inside, the
+-- cheapest plan for a few rows was to join every skill of the tenant to
+-- its author and sort, which for a large tenant among many small ones
+-- read all its skills on every page. Cut from skills alone, the default
+-- page walks skills_tenant_updated and stops after the page for a tenant
+-- of any size (TestLargeTenantListWalksUpdatedIndex).
 SELECT s.id, s.name, s.title, s.description, s.category, s.tags, s.status, s.visibility,
        s.author_id, u.email, s.latest_version, s.published_version, fs.name, s.fork_of_digest,
        s.rating_count, s.rating_sum, s.install_count, s.download_count, s.view_count, s.invoke_count,
        s.created_at, s.updated_at, s.published_at, s.pending_version
-FROM skills s
+FROM (
+    SELECT s.id, s.tenant_id, s.name, s.title, s.description, s.category, s.tags, s.status, s.visibility,
+           s.author_id, s.latest_version, s.published_version, s.fork_of_id, s.fork_of_digest,
+           s.rating_count, s.rating_sum, s.install_count, s.download_count, s.view_count, s.invoke_count,
+           s.created_at, s.updated_at, s.published_at, s.pending_version
+    FROM skills s
+    WHERE s.tenant_id = $tenant AND skill_visible(s.author_id, s.visibility, s.status) {filters}
+    ORDER BY {order}
+    {page}
+) s
 JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.author_id
 LEFT JOIN skills fs ON fs.tenant_id = s.tenant_id AND fs.id = s.fork_of_id
-WHERE s.tenant_id = $tenant AND skill_visible(s.author_id, s.visibility, s.status) {filters}
-ORDER BY {order}
-{page};
+ORDER BY {order};
 
 -- name: SkillListFilters
   -- in_review also matches new versions of published skills waiting for review.
@@ -46,7 +59,7 @@ ORDER BY {order}
   AND ($4::text = '' OR s.visibility = $4)
   AND ($5::text = '' OR s.category = $5)
   AND ($6::text = '' OR s.tags @> ARRAY[$6])
-  AND ($7::text = '' OR u.email = $7)
+  AND ($7::text = '' OR s.author_id IN (SELECT a.id FROM users a WHERE a.tenant_id = $tenant AND a.email = $7))
 
 -- name: SkillUpdateMeta
 UPDATE skills SET title = $2, category = $3, tags = $4, visibility = $5, status = $6, updated_at = now()
