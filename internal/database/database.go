@@ -73,6 +73,10 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	cfg.ConnConfig.RuntimeParams["statement_timeout"] = fmt.Sprint(st.Milliseconds())
 	cfg.ConnConfig.RuntimeParams["application_name"] = "skillvault"
 	cfg.ConnConfig.Tracer = opt.Tracer
+	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
+		registerUUID(conn.TypeMap())
+		return nil
+	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	}

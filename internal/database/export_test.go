@@ -1,6 +1,10 @@
 package database
 
-import "context"
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5/pgtype"
+)
 
 // UnscopedCountForTest counts the rows of a table on a pooled connection
 // without setting any scope, to prove a finished scope leaves nothing behind.
@@ -26,4 +30,11 @@ func (db *DB) CitusModeForTest() { db.citus = true }
 func BindTenantForTest(sql string) (string, bool) {
 	b := bindTenant(sql)
 	return b.sql, b.binds
+}
+
+// UUIDTypeMapForTest is a type map with the uuid codec registered.
+func UUIDTypeMapForTest() *pgtype.Map {
+	m := pgtype.NewMap()
+	registerUUID(m)
+	return m
 }
