@@ -26,6 +26,9 @@ var ErrNoTenant = errors.New("database: scope has no tenant")
 const setScope = `SELECT set_config('app.current_tenant_id', $1, true),
 	set_config('app.current_user_id', $2, true), set_config('app.user_role', $3, true)`
 
+// setScopePlanOnce is setScope for a statement marked PlanOnce.
+const setScopePlanOnce = setScope + `, set_config('plan_cache_mode', 'force_generic_plan', true)`
+
 func (s Scope) valid() error {
 	if s.TenantID == uuid.Nil {
 		return ErrNoTenant
@@ -44,9 +47,12 @@ func (s Scope) user() string {
 	return s.UserID.String()
 }
 
-// queue adds the statement that sets the scope for the current transaction.
-func (db *DB) queue(b *pgx.Batch, s Scope) {
+// queue adds the statement that sets the scope for the current transaction;
+// planOnce also forces the generic plan for it (see PlanOnce).
+func (db *DB) queue(b *pgx.Batch, s Scope, planOnce bool) {
 	if db.citus {
+		// The coordinator only routes; its workers plan each shard's
+		// statement, so PlanOnce does not apply.
 		// Only ever formatted from uuid.UUID and a validated role, never from
 		// caller-supplied text.
 		b.Queue(fmt.Sprintf("SET LOCAL app.current_tenant_id = '%s'", s.TenantID))
@@ -54,7 +60,11 @@ func (db *DB) queue(b *pgx.Batch, s Scope) {
 		b.Queue(fmt.Sprintf("SET LOCAL app.user_role = '%s'", s.Role))
 		return
 	}
-	b.Queue(setScope, s.TenantID.String(), s.user(), s.Role)
+	stmt := setScope
+	if planOnce {
+		stmt = setScopePlanOnce
+	}
+	b.Queue(stmt, s.TenantID.String(), s.user(), s.Role)
 }
 
 // Read runs fn with statements scoped to s. Each statement is pipelined
@@ -150,15 +160,16 @@ func (q *scopedQ) needsBatch() bool { return q.eachStatement || !q.begun }
 
 // batch returns the statements to pipeline and how many of them precede
 // sql. On Citus a read is its own transaction block (BEGIN, the scope, sql,
-// COMMIT), still one round trip.
-func (q *scopedQ) batch(sql string, args []any) (*pgx.Batch, int) {
+// COMMIT), still one round trip. planOnce is honoured for a statement read
+// on its own only: in a Write the setting would outlive the statement.
+func (q *scopedQ) batch(sql string, args []any, planOnce bool) (*pgx.Batch, int) {
 	b := &pgx.Batch{}
 	block := q.eachStatement && q.db.citus
 	if !q.eachStatement || block {
 		b.Queue("BEGIN")
 		q.begun = !q.eachStatement
 	}
-	q.db.queue(b, q.scope)
+	q.db.queue(b, q.scope, planOnce && q.eachStatement)
 	before := b.Len()
 	b.Queue(sql, args...)
 	if block {
@@ -169,8 +180,8 @@ func (q *scopedQ) batch(sql string, args []any) (*pgx.Batch, int) {
 
 // send pipelines the scope statements with sql and reads their results,
 // leaving the batch positioned at sql's result.
-func (q *scopedQ) send(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
-	b, before := q.batch(sql, args)
+func (q *scopedQ) send(ctx context.Context, sql string, args []any, planOnce bool) (pgx.BatchResults, error) {
+	b, before := q.batch(sql, args, planOnce)
 	br := q.conn.SendBatch(ctx, b)
 	for range before {
 		if _, err := br.Exec(); err != nil {
@@ -183,11 +194,11 @@ func (q *scopedQ) send(ctx context.Context, sql string, args []any) (pgx.BatchRe
 
 func (q *scopedQ) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	q.closeOpen()
-	sql, args = q.scope.withTenant(sql, args)
+	sql, args, planOnce := q.scope.withTenant(sql, args)
 	if !q.needsBatch() {
 		return q.conn.Exec(ctx, sql, args...)
 	}
-	br, err := q.send(ctx, sql, args)
+	br, err := q.send(ctx, sql, args, planOnce)
 	if err != nil {
 		return pgconn.CommandTag{}, err
 	}
@@ -200,11 +211,11 @@ func (q *scopedQ) Exec(ctx context.Context, sql string, args ...any) (pgconn.Com
 
 func (q *scopedQ) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	q.closeOpen()
-	sql, args = q.scope.withTenant(sql, args)
+	sql, args, planOnce := q.scope.withTenant(sql, args)
 	if !q.needsBatch() {
 		return q.conn.Query(ctx, sql, args...)
 	}
-	br, err := q.send(ctx, sql, args)
+	br, err := q.send(ctx, sql, args, planOnce)
 	if err != nil {
 		return nil, err
 	}

@@ -102,3 +102,55 @@ func TestTenantParamBindsScope(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanOnceForcesTheGenericPlan: a statement marked PlanOnce and read
+// on its own runs with the generic plan forced, and only it: the next
+// statement on the same connection, and a marked statement inside a
+// Write (where the setting would outlive it), keep PostgreSQL's choice.
+func TestPlanOnceForcesTheGenericPlan(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	db := w.pool(t, database.Options{MaxConns: 1})
+	scope := database.Scope{TenantID: w.a.ID}
+	marked := database.PlanOnce + " SELECT current_setting('plan_cache_mode'), $tenant::uuid"
+	plain := "SELECT current_setting('plan_cache_mode'), $tenant::uuid"
+	mode := func(q database.Q, stmt string) string {
+		t.Helper()
+		var m string
+		var tenant uuid.UUID
+		if err := q.QueryRow(ctx, stmt).Scan(&m, &tenant); err != nil || tenant != w.a.ID {
+			t.Fatalf("%q: %s %s (%v)", stmt, m, tenant, err)
+		}
+		return m
+	}
+	err := db.Read(ctx, scope, func(q database.Q) error {
+		if m := mode(q, marked); m != "force_generic_plan" {
+			t.Errorf("marked statement in Read: plan_cache_mode %q, want force_generic_plan", m)
+		}
+		if m := mode(q, plain); m != "auto" {
+			t.Errorf("the statement after it: plan_cache_mode %q, want auto", m)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Write(ctx, scope, func(q database.Q) error {
+		if m := mode(q, marked); m != "auto" {
+			t.Errorf("marked statement in Write: plan_cache_mode %q, want auto", m)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Read(ctx, scope, func(q database.Q) error {
+		if m := mode(q, plain); m != "auto" {
+			t.Errorf("a later Read on the connection: plan_cache_mode %q, want auto", m)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

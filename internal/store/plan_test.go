@@ -283,4 +283,57 @@ func TestLargeTenantListWalksUpdatedIndex(t *testing.T) {
 			assertIndexWalk(t, name+", generic plan", explain(t, env.DB, c.scope, page.stmt, page.args, true))
 		}
 	}
+
+	// The pages are marked database.PlanOnce, so the large tenant's pages
+	// run on that generic plan: without the mark PostgreSQL keeps planning
+	// each execution for it (its custom plan looks cheaper), which cost
+	// twice the execution. One connection, so its prepared statement's
+	// counters are the ones read.
+	one, err := database.Open(ctx, env.AppURL, database.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer one.Close()
+	scope := database.Scope{TenantID: large, UserID: largeUser, Role: "member"}
+	for _, f := range []store.SkillFilter{{Limit: 31}, {Offset: 30, Limit: 31}} {
+		for range 8 {
+			err := one.Read(ctx, scope, func(q database.Q) error {
+				page, err := store.ListSkills(ctx, q, f)
+				if err == nil && len(page) != 31 {
+					err = fmt.Errorf("page of %d skills, want 31", len(page))
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	err = one.Read(ctx, scope, func(q database.Q) error {
+		rows, err := q.Query(ctx, `SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements
+			WHERE statement LIKE '%'||$1||'%' AND statement NOT LIKE '%pg_prepared_statements%'`, database.PlanOnce)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var stmt string
+			var generic, custom int64
+			if err := rows.Scan(&stmt, &generic, &custom); err != nil {
+				return err
+			}
+			n++
+			if custom != 0 || generic != 8 {
+				t.Errorf("%d generic and %d custom plans for 8 executions of %.60q…; want 8 generic", generic, custom, stmt)
+			}
+		}
+		if n != 2 {
+			t.Errorf("%d prepared list statements marked PlanOnce; want the first page and the later page", n)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

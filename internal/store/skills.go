@@ -130,7 +130,9 @@ var listStatements = func() map[listKey]string {
 		"name":    "s.name", // unique in a tenant: walks the (tenant_id, name) index
 	} {
 		stmt := strings.ReplaceAll(list, "{order}", order)
-		out[listKey{sort, false}] = strings.Replace(stmt, "{filters}", "", 1)
+		// Unfiltered, a page's generic plan is right for a tenant of any
+		// size; filtered, the filters' values decide the plan.
+		out[listKey{sort, false}] = database.PlanOnce + "\n" + strings.Replace(stmt, "{filters}", "", 1)
 		out[listKey{sort, true}] = strings.Replace(stmt, "{filters}", "\n"+filters, 1)
 	}
 	return out
