@@ -124,38 +124,32 @@ func TestPlanOnceForcesTheGenericPlan(t *testing.T) {
 		}
 		return m
 	}
-	want := "force_generic_plan"
+	forced := "force_generic_plan"
 	if db.Citus() {
-		want = "auto" // the workers plan each shard's statement; see PlanOnce
+		forced = "auto" // the workers plan each shard's statement; see PlanOnce
 	}
-	err := db.Read(ctx, scope, func(q database.Q) error {
-		if m := mode(q, marked); m != want {
-			t.Errorf("marked statement in Read: plan_cache_mode %q, want %s", m, want)
+	// In order, on the one connection: each step's statements and the
+	// plan_cache_mode each must see.
+	for _, step := range []struct {
+		name  string
+		run   func(context.Context, database.Scope, func(database.Q) error) error
+		stmts []string
+		want  []string
+	}{
+		{"Read: the marked statement, then the next", db.Read, []string{marked, plain}, []string{forced, "auto"}},
+		{"Write: a marked statement", db.Write, []string{marked}, []string{"auto"}},
+		{"a later Read", db.Read, []string{plain}, []string{"auto"}},
+	} {
+		err := step.run(ctx, scope, func(q database.Q) error {
+			for i, stmt := range step.stmts {
+				if m := mode(q, stmt); m != step.want[i] {
+					t.Errorf("%s: statement %d ran with plan_cache_mode %q, want %q", step.name, i+1, m, step.want[i])
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		if m := mode(q, plain); m != "auto" {
-			t.Errorf("the statement after it: plan_cache_mode %q, want auto", m)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Write(ctx, scope, func(q database.Q) error {
-		if m := mode(q, marked); m != "auto" {
-			t.Errorf("marked statement in Write: plan_cache_mode %q, want auto", m)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Read(ctx, scope, func(q database.Q) error {
-		if m := mode(q, plain); m != "auto" {
-			t.Errorf("a later Read on the connection: plan_cache_mode %q, want auto", m)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
