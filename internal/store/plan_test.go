@@ -59,13 +59,7 @@ var listPages = []struct {
 // role inside a tenant scope, so row-level security and skill_visible are
 // part of the plan, for a member and for an anonymous caller.
 func TestDefaultListWalksUpdatedIndex(t *testing.T) {
-	if dbtest.CitusNodes() != nil {
-		t.Skip("these are plain PostgreSQL's plans; on Citus every statement's plan is checked by TestCitusStatementsRouteToOneShard")
-	}
-	if testing.Short() {
-		t.Skip("seeds 10,000 skills")
-	}
-	env, owner := planEnv(t)
+	env, owner := planEnv(t, "10,000 skills")
 	ctx := context.Background()
 	// A second tenant of the same size, so the index holds rows the scope
 	// must skip.
@@ -116,9 +110,16 @@ func TestDefaultListWalksUpdatedIndex(t *testing.T) {
 }
 
 // planEnv is a fresh database and its owner, who creates tenants; both
-// end with the test.
-func planEnv(t *testing.T) (*dbtest.Env, *database.Owner) {
+// end with the test. Plan tests read plain PostgreSQL's plans, so they
+// skip on Citus, and in -short mode, as they seed what seeds says.
+func planEnv(t *testing.T, seeds string) (*dbtest.Env, *database.Owner) {
 	t.Helper()
+	if dbtest.CitusNodes() != nil {
+		t.Skip("these are plain PostgreSQL's plans; on Citus every statement's plan is checked by TestCitusStatementsRouteToOneShard")
+	}
+	if testing.Short() {
+		t.Skip("seeds " + seeds)
+	}
 	env := dbtest.New(t)
 	owner, err := database.OpenOwner(context.Background(), env.OwnerURL)
 	if err != nil {
@@ -252,13 +253,7 @@ func assertIndexWalk(t *testing.T, name string, plan planNode) {
 // connection caches one generic plan for every tenant it serves; a small
 // tenant's own custom plan may sort its five rows.
 func TestLargeTenantListWalksUpdatedIndex(t *testing.T) {
-	if dbtest.CitusNodes() != nil {
-		t.Skip("these are plain PostgreSQL's plans; on Citus every statement's plan is checked by TestCitusStatementsRouteToOneShard")
-	}
-	if testing.Short() {
-		t.Skip("seeds 20,000 skills in 2,001 tenants")
-	}
-	env, _ := planEnv(t)
+	env, _ := planEnv(t, "20,000 skills in 2,001 tenants")
 	ctx := context.Background()
 	ownerConn := dbtest.Connect(t, env.OwnerURL)
 	var ids []uuid.UUID

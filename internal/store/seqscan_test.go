@@ -68,13 +68,7 @@ var seqScanAllowed = map[string]string{
 // thousand more tenants have only their tenants and site_settings rows (one
 // each), as in a deployment. Only EXPLAIN runs: no statement executes.
 func TestNoSequentialScanOfTenantRows(t *testing.T) {
-	if dbtest.CitusNodes() != nil {
-		t.Skip("these are plain PostgreSQL's plans; on Citus every statement's plan is checked by TestCitusStatementsRouteToOneShard")
-	}
-	if testing.Short() {
-		t.Skip("seeds 2,000 skills")
-	}
-	env, owner := planEnv(t)
+	env, owner := planEnv(t, "2,000 skills")
 	ctx := context.Background()
 	var tenant, user uuid.UUID
 	for i := range 2 {
