@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/skillvault/skillvault/internal/database"
 	"github.com/skillvault/skillvault/internal/dbtest"
@@ -75,18 +76,7 @@ func TestDefaultListWalksUpdatedIndex(t *testing.T) {
 	ownerConn := dbtest.Connect(t, env.OwnerURL)
 	seeded := 0
 	for _, size := range []int{1000, 10000} {
-		var tenants []uuid.UUID
-		rows, err := ownerConn.Query(ctx, "SELECT id FROM tenants")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var id uuid.UUID
-			rows.Scan(&id)
-			tenants = append(tenants, id)
-		}
-		rows.Close()
-		for _, tn := range tenants {
+		for _, tn := range tenantIDs(t, ownerConn, "SELECT id FROM tenants") {
 			user = seedSkills(t, env.DB, tn, seeded, size)
 		}
 		seeded = size
@@ -127,6 +117,21 @@ func planEnv(t *testing.T, seeds string) (*dbtest.Env, *database.Owner) {
 	}
 	t.Cleanup(owner.Close)
 	return env, owner
+}
+
+// tenantIDs runs stmt on the owner's connection and returns the ids it
+// answers with.
+func tenantIDs(t *testing.T, conn *pgx.Conn, stmt string) []uuid.UUID {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), stmt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
 }
 
 // seedSkills gives tenant a user (once) and skills numbered from..to-1,
@@ -256,20 +261,8 @@ func TestLargeTenantListWalksUpdatedIndex(t *testing.T) {
 	env, _ := planEnv(t, "20,000 skills in 2,001 tenants")
 	ctx := context.Background()
 	ownerConn := dbtest.Connect(t, env.OwnerURL)
-	var ids []uuid.UUID
-	rows, err := ownerConn.Query(ctx, `INSERT INTO tenants (slug, name)
+	ids := tenantIDs(t, ownerConn, `INSERT INTO tenants (slug, name)
 		SELECT 'plan-' || g, 'Plan ' || g FROM generate_series(0, 2000) g RETURNING id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id uuid.UUID
-		rows.Scan(&id)
-		ids = append(ids, id)
-	}
-	if rows.Close(); rows.Err() != nil {
-		t.Fatal(rows.Err())
-	}
 	large, small := ids[0], ids[1]
 	largeUser := seedSkills(t, env.DB, large, 0, 10000)
 	var smallUser uuid.UUID
