@@ -184,3 +184,19 @@ func Connect(t testing.TB, url string) *pgx.Conn {
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
 }
+
+// Tenant creates a tenant with slug in e's database, as the owner does.
+func (e *Env) Tenant(t testing.TB, slug string) database.Tenant {
+	t.Helper()
+	ctx := context.Background()
+	owner, err := database.OpenOwner(ctx, e.OwnerURL)
+	if err != nil {
+		t.Fatalf("dbtest: open owner: %v", err)
+	}
+	defer owner.Close()
+	tn, err := owner.CreateTenant(ctx, database.NewTenant{Slug: slug})
+	if err != nil {
+		t.Fatalf("dbtest: create tenant %s: %v", slug, err)
+	}
+	return tn
+}

@@ -13,17 +13,9 @@ import (
 func TestAuditLogIsAppendOnly(t *testing.T) {
 	env := dbtest.New(t)
 	ctx := context.Background()
-	owner, err := database.OpenOwner(ctx, env.OwnerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tenant, err := owner.CreateTenant(ctx, database.NewTenant{Slug: "acme"})
-	owner.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	tenant := env.Tenant(t, "acme")
 	scope := database.Scope{TenantID: tenant.ID}
-	err = env.DB.Write(ctx, scope, func(q database.Q) error {
+	err := env.DB.Write(ctx, scope, func(q database.Q) error {
 		_, err := q.Exec(ctx, "INSERT INTO audit_logs (tenant_id, actor_type, action) VALUES ($1, 'system', 'test.event')", tenant.ID)
 		return err
 	})

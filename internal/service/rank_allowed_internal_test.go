@@ -21,15 +21,7 @@ func TestRankAllowedDeepens(t *testing.T) {
 	env := dbtest.New(t)
 	s := New(env.DB, Options{})
 	ctx := context.Background()
-	o, err := database.OpenOwner(ctx, env.OwnerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tn, err := o.CreateTenant(ctx, database.NewTenant{Slug: "acme"})
-	o.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	tn := env.Tenant(t, "acme")
 	sys := System(tn.ID)
 	if err := s.EnsureTenant(ctx, sys); err != nil {
 		t.Fatal(err)

@@ -29,15 +29,7 @@ func TestCitusStatementsRouteToOneShard(t *testing.T) {
 	dbtest.NeedCitus(t)
 	env := dbtest.New(t)
 	ctx := context.Background()
-	owner, err := database.OpenOwner(ctx, env.OwnerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tn, err := owner.CreateTenant(ctx, database.NewTenant{Slug: "routed"})
-	owner.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	tn := env.Tenant(t, "routed")
 	stmts := store.Statements()
 	names := make([]string, 0, len(stmts))
 	for name := range stmts {

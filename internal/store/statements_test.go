@@ -51,7 +51,7 @@ func TestEveryStatementNamesTheTenant(t *testing.T) {
 // here misses the tenant somewhere, and the check names the table.
 func TestTenantRoutingCheckFails(t *testing.T) {
 	tables := tenantTables()
-	for _, c := range []struct{ sql, want string }{
+	bad := []struct{ sql, want string }{
 		{"SELECT id FROM users WHERE id = $1", "users"},
 		{"SELECT 1 FROM skills s JOIN users u ON u.id = s.author_id WHERE s.tenant_id = $tenant", "users (alias u)"},
 		{"SELECT 1 FROM skills s WHERE s.tenant_id = $tenant OR s.id = $1", "skills (alias s)"},
@@ -68,21 +68,30 @@ func TestTenantRoutingCheckFails(t *testing.T) {
 		{"SELECT 1 FROM skills s JOIN skill_versions s ON s.tenant_id = s.tenant_id WHERE s.tenant_id = $tenant", "alias s"},
 		{"SELECT 1 FROM skills s, users u WHERE s.tenant_id = $tenant", "users (alias u)"},
 		{"WITH x AS (SELECT id FROM api_keys) SELECT 1 FROM skills WHERE tenant_id = $tenant", "api_keys"},
-	} {
-		problems, _ := checkTenantRouting(c.sql, tables)
-		if !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, c.want) }) {
-			t.Errorf("%s\n  problems %q, want one naming %q", c.sql, problems, c.want)
-		}
 	}
-	for _, sql := range []string{
+	good := []string{
 		"SELECT 1 FROM skills WHERE tenant_id = $tenant",
 		"SELECT 1 FROM skills s JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.author_id WHERE s.tenant_id = $tenant::uuid",
 		"SELECT 1 FROM web_sessions s JOIN tenants t ON t.id = s.tenant_id WHERE s.tenant_id = $tenant",
 		"INSERT INTO users (tenant_id, email) VALUES ($tenant, $1)",
 		"UPDATE skills SET title = $1 WHERE tenant_id = $tenant AND id = $2",
-	} {
-		if problems, _ := checkTenantRouting(sql, tables); len(problems) > 0 {
-			t.Errorf("%s\n  routed, but the check says %q", sql, problems)
+	}
+	assertCheck(t, func(sql string) []string { p, _ := checkTenantRouting(sql, tables); return p }, bad, good)
+}
+
+// assertCheck proves a statement check both ways: it names want among the
+// problems of each bad statement, and finds none in the good ones.
+func assertCheck(t *testing.T, check func(sql string) []string, bad []struct{ sql, want string }, good []string) {
+	t.Helper()
+	for _, c := range bad {
+		problems := check(c.sql)
+		if !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, c.want) }) {
+			t.Errorf("%s\n  problems %q, want one naming %q", c.sql, problems, c.want)
+		}
+	}
+	for _, sql := range good {
+		if problems := check(sql); len(problems) > 0 {
+			t.Errorf("%s\n  is right, but the check says %q", sql, problems)
 		}
 	}
 }
@@ -522,7 +531,7 @@ func TestStatementsAreCitusSafe(t *testing.T) {
 
 // TestCitusSafeCheckFails proves the check can fail.
 func TestCitusSafeCheckFails(t *testing.T) {
-	for _, c := range []struct{ sql, want string }{
+	bad := []struct{ sql, want string }{
 		{"INSERT INTO usage_events (tenant_id, event) SELECT $tenant::uuid, e FROM unnest($1::text[]) e", "RETURNING"},
 		{"INSERT INTO ratings (tenant_id, stars) VALUES ($tenant, $1) ON CONFLICT (tenant_id) DO UPDATE SET updated_at = now()", "now"},
 		{"INSERT INTO ratings (tenant_id, stars) VALUES ($tenant, $1) ON CONFLICT (tenant_id) DO UPDATE SET stars = 1 WHERE ratings.updated_at < now()", "now"},
@@ -531,23 +540,15 @@ func TestCitusSafeCheckFails(t *testing.T) {
 		{"UPDATE skills SET title = md5(random()::text) WHERE tenant_id = $tenant", "random"},
 		{"SELECT count(*) FROM (SELECT FROM skills WHERE tenant_id = $tenant LIMIT 5) x", "zero columns"},
 		{"SELECT 1 WHERE EXISTS (SELECT FROM skills WHERE tenant_id = $tenant)", "zero columns"},
-	} {
-		problems := citusProblems(c.sql)
-		if !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, c.want) }) {
-			t.Errorf("%s\n  problems %q, want one naming %q", c.sql, problems, c.want)
-		}
 	}
-	for _, sql := range []string{
+	good := []string{
 		"INSERT INTO usage_events (tenant_id, event) SELECT $tenant::uuid, e FROM unnest($1::text[]) e RETURNING id",
 		"INSERT INTO blobs (tenant_id, sha256) SELECT $tenant::uuid, s FROM unnest($1::text[]) s ON CONFLICT (tenant_id, sha256) DO NOTHING",
 		"UPDATE skill_embeddings SET next_attempt_at = now() + make_interval(secs => least(3600, attempts)), updated_at = now() WHERE tenant_id = $tenant",
 		"INSERT INTO ratings (tenant_id, stars) VALUES ($tenant, $1) ON CONFLICT (tenant_id) DO UPDATE SET updated_at = $2",
 		"SELECT 1 FROM skills WHERE tenant_id = $tenant AND created_at < now() FOR UPDATE",
-	} {
-		if problems := citusProblems(sql); len(problems) > 0 {
-			t.Errorf("%s\n  is safe, but the check says %q", sql, problems)
-		}
 	}
+	assertCheck(t, citusProblems, bad, good)
 }
 
 // Functions Citus will not run on a shard inside the forms above: the time
